@@ -1,0 +1,52 @@
+"""Admin base: history visible, deletion refused, and a reason for change required on every edit."""
+
+from django import forms
+from simple_history.admin import SimpleHistoryAdmin
+
+from ctit_trial.audit import REASON_REQUIRED, save_audited
+
+
+class ReasonForChangeForm(forms.ModelForm):
+    """Adds the reason-for-change field; it is required whenever an existing record is edited."""
+
+    reason_for_change = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when editing existing data; kept in the audit trail.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and self.has_changed() and not (cleaned.get("reason_for_change") or "").strip():
+            self.add_error("reason_for_change", REASON_REQUIRED)
+        return cleaned
+
+
+class AuditedAdmin(SimpleHistoryAdmin):
+    """Staff edit through services; history rows carry the user and the reason; nothing is deleted."""
+
+    form = ReasonForChangeForm
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        reason = form.cleaned_data.get("reason_for_change") or ""
+        self.save_through_service(request, obj, form, change, reason.strip())
+
+    def save_through_service(self, request, obj, form, change, reason):
+        """Default for reference data: validate and save with the user and reason stamped."""
+        save_audited(obj, actor=request.user, reason=reason or f"{obj._meta.verbose_name} created in admin")
+
+
+class ReadOnlyAdmin(SimpleHistoryAdmin):
+    """Rows created only by services: staff read them and their history here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

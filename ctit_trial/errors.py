@@ -1,0 +1,40 @@
+"""Domain errors raised by services; one API exception handler maps them to HTTP (never imports DRF)."""
+
+from collections.abc import Mapping, Sequence
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, errors: Mapping[str, Sequence[str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = {field: list(messages) for field, messages in (errors or {}).items()}
+
+
+class InvalidInput(DomainError):
+    """The request is malformed or breaks a validation rule (HTTP 400)."""
+
+    @classmethod
+    def for_field(cls, field: str, message: str) -> "InvalidInput":
+        return cls(message, errors={field: [message]})
+
+
+class PermissionDenied(DomainError):
+    """The caller's role does not allow this action (HTTP 403)."""
+
+    status_code = 403
+
+
+class NotVisible(DomainError):
+    """The object does not exist for this caller: another site's, or absent (HTTP 404)."""
+
+    status_code = 404
+
+
+class Conflict(DomainError):
+    """The action is valid but the current state refuses it (HTTP 409)."""
+
+    status_code = 409

@@ -1,0 +1,79 @@
+from django.contrib import admin
+
+from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm
+from enrollment import selectors, services
+from enrollment.models import Criterion, Protocol, Site, SiteMembership, Subject
+
+
+@admin.register(Protocol)
+class ProtocolAdmin(ReadOnlyAdmin):
+    list_display = ["code", "registry_id", "version", "ctcae_version", "planned_enrollment"]
+
+
+@admin.register(Criterion)
+class CriterionAdmin(ReadOnlyAdmin):
+    list_display = ["code", "kind", "text", "catalogue_version"]
+    list_filter = ["kind", "catalogue_version"]
+    search_fields = ["code", "text"]
+
+
+@admin.register(Site)
+class SiteAdmin(AuditedAdmin):
+    list_display = ["code", "name", "time_zone", "is_active"]
+    list_filter = ["is_active", "time_zone"]
+    search_fields = ["code", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj else []
+
+    def save_through_service(self, request, obj, form, change, reason):
+        if change:
+            changes = {field: form.cleaned_data[field] for field in form.changed_data if field in form.cleaned_data}
+            changes.pop("reason_for_change", None)
+            services.site_update(actor=request.user, site=obj, reason=reason, **changes)
+        else:
+            site = services.site_create(actor=request.user, code=obj.code, name=obj.name, time_zone=obj.time_zone)
+            obj.__dict__.update(site.__dict__)
+
+
+@admin.register(SiteMembership)
+class SiteMembershipAdmin(AuditedAdmin):
+    list_display = ["user", "site", "is_active"]
+    list_filter = ["site", "is_active"]
+    search_fields = ["user__username", "user__last_name", "site__code"]
+    autocomplete_fields = ["user"]
+
+
+class SubjectAddForm(ReasonForChangeForm):
+    class Meta:
+        model = Subject
+        fields = ["site"]
+
+
+@admin.register(Subject)
+class SubjectAdmin(AuditedAdmin):
+    list_display = ["study_number", "site", "status", "created_at"]
+    list_filter = ["site", "status"]
+    search_fields = ["study_number"]
+    readonly_fields = ["study_number", "site", "status", "created_at"]
+
+    def get_queryset(self, request):
+        return selectors.subjects_visible_to(request.user)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = SubjectAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "site":
+            kwargs["queryset"] = selectors.sites_of_member(request.user).filter(is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_through_service(self, request, obj, form, change, reason):
+        if not change:
+            subject = services.subject_register(actor=request.user, site=form.cleaned_data["site"])
+            obj.__dict__.update(subject.__dict__)

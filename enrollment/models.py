@@ -1,0 +1,120 @@
+"""The trial, its sites and staff memberships, and the subjects screened at each site."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+def validate_time_zone(value: str) -> None:
+    """Accept only IANA time zone names (e.g. Asia/Shanghai)."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"'{value}' is not an IANA time zone name (e.g. Asia/Shanghai).")
+
+
+class Protocol(models.Model):
+    """The trial and its protocol configuration, loaded from seeds/protocol.yaml by `manage.py seed`."""
+
+    code = models.CharField(max_length=40, unique=True)
+    registry_id = models.CharField(max_length=20, unique=True)
+    title = models.TextField()
+    sponsor = models.CharField(max_length=200)
+    version = models.CharField(max_length=20)
+    ctcae_version = models.CharField(max_length=10)
+    planned_enrollment = models.PositiveIntegerField()
+    configuration = models.JSONField(
+        help_text="Protocol sections (escalation, scheduling, dosing gate, eligibility, safety, notifications)."
+    )
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.registry_id}) v{self.version}"
+
+
+class Site(models.Model):
+    """A trial site; its time zone defines the calendar days of every visit and reminder there."""
+
+    code = models.CharField(
+        max_length=10,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z0-9]{2,10}$", "Use 2–10 capital letters or digits.")],
+    )
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        permissions = [("view_all_sites", "Can see every site's subjects (read-only roles)")]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+class SiteMembership(models.Model):
+    """A staff user works at a site: they see and change only their sites' subjects."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="site_memberships")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="memberships")
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["site__code", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["user", "site"], name="unique_site_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.site.code}"
+
+
+class Subject(models.Model):
+    """A person in the trial, known to the service by study number only (identifiers are kept apart)."""
+
+    class Status(models.TextChoices):
+        SCREENING = "screening", "Screening"
+        SCREEN_FAILED = "screen_failed", "Screen failure"
+        ENROLLED = "enrolled", "Enrolled"
+        DOSED = "dosed", "Dosed"
+        COMPLETED = "completed", "Completed"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="subjects")
+    sequence = models.PositiveIntegerField(help_text="Per-site running number behind the study number.")
+    study_number = models.CharField(max_length=24, unique=True, editable=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCREENING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["site__code", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["site", "sequence"], name="unique_subject_sequence_per_site")]
+
+    def __str__(self) -> str:
+        return self.study_number
+
+
+class Criterion(models.Model):
+    """One eligibility criterion of the catalogue (seeds/criteria.yaml), text as in the registry."""
+
+    class Kind(models.TextChoices):
+        INCLUSION = "inclusion", "Inclusion"
+        EXCLUSION = "exclusion", "Exclusion"
+
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="criteria")
+    code = models.CharField(max_length=8)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    number = models.PositiveSmallIntegerField()
+    text = models.TextField()
+    catalogue_version = models.CharField(max_length=20)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["protocol", "-kind", "number"]
+        constraints = [models.UniqueConstraint(fields=["protocol", "code"], name="unique_criterion_code")]
+
+    def __str__(self) -> str:
+        return self.code

@@ -1,0 +1,61 @@
+"""The study roles as Django groups, and the model permissions each one grants."""
+
+from dataclasses import dataclass
+
+STUDY_COORDINATOR = "study_coordinator"
+INVESTIGATOR = "investigator"
+SRC_MEMBER = "src_member"
+DATA_MANAGER = "data_manager"
+MONITOR = "monitor"
+SPONSOR_SAFETY = "sponsor_safety"
+
+# Every clinical model a role may read; each role may read them all (scoping by site is separate).
+READABLE_MODELS = (
+    "enrollment.protocol",
+    "enrollment.site",
+    "enrollment.sitemembership",
+    "enrollment.subject",
+    "enrollment.criterion",
+    "dosing.doselevel",
+    "safety.visitdefinition",
+    "safety.ctcaeterm",
+)
+
+
+@dataclass(frozen=True)
+class Role:
+    """A study role: its group name, what it may write, and whether it sees every site."""
+
+    key: str
+    group_name: str
+    writes: tuple[str, ...] = ()
+    sees_all_sites: bool = False
+
+    def permission_names(self) -> set[str]:
+        """Permissions as 'app_label.codename' strings."""
+        names = {_perm(model, "view") for model in READABLE_MODELS}
+        for entry in self.writes:
+            model, _, actions = entry.partition(":")
+            names |= {_perm(model, action) for action in actions.split(",")}
+        if self.sees_all_sites:
+            names.add("enrollment.view_all_sites")
+        return names
+
+
+def _perm(model_label: str, action: str) -> str:
+    app_label, model = model_label.split(".")
+    return f"{app_label}.{action}_{model}"
+
+
+ROLES: dict[str, Role] = {
+    role.key: role
+    for role in (
+        Role(STUDY_COORDINATOR, "Study coordinator", writes=("enrollment.subject:add,change",)),
+        Role(INVESTIGATOR, "Investigator", writes=("enrollment.subject:add,change",)),
+        Role(SRC_MEMBER, "SRC member"),
+        Role(DATA_MANAGER, "Data manager", writes=("enrollment.subject:change", "enrollment.site:change")),
+        Role(MONITOR, "Monitor", sees_all_sites=True),
+        Role(SPONSOR_SAFETY, "Sponsor safety", sees_all_sites=True),
+    )
+}
+GROUP_TO_ROLE = {role.group_name: role.key for role in ROLES.values()}

@@ -1,0 +1,162 @@
+"""Writes for sites, memberships, roles and subject registration: one transaction each, audited."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.db import transaction
+from django.db.models import Max
+
+from ctit_trial.audit import require_reason, save_audited, system_actor, upsert_audited
+from ctit_trial.errors import InvalidInput, PermissionDenied
+from enrollment.models import Criterion, Protocol, Site, SiteMembership, Subject
+from enrollment.roles import ROLES
+from enrollment.selectors import sites_of_member
+
+SITE_EDITABLE_FIELDS = ("name", "time_zone", "is_active")
+
+
+@transaction.atomic
+def roles_sync() -> dict[str, int]:
+    """Create or update one group per study role holding exactly that role's permissions."""
+    granted = {}
+    for role in ROLES.values():
+        group, _ = Group.objects.get_or_create(name=role.group_name)
+        group.permissions.set(_permissions(role.permission_names()))
+        granted[role.key] = group.permissions.count()
+    return granted
+
+
+def _permissions(names: set[str]) -> list[Permission]:
+    wanted = {tuple(name.split(".")) for name in names}
+    found = [
+        perm
+        for perm in Permission.objects.select_related("content_type")
+        if (perm.content_type.app_label, perm.codename) in wanted
+    ]
+    missing = wanted - {(p.content_type.app_label, p.codename) for p in found}
+    if missing:
+        raise LookupError(f"Unknown permissions in role definitions: {sorted(missing)}")
+    return found
+
+
+@transaction.atomic
+def role_assign(*, user: AbstractBaseUser, role_key: str) -> None:
+    """Put a user in a study role's group."""
+    if role_key not in ROLES:
+        raise InvalidInput.for_field("role", f"Unknown role '{role_key}'; expected one of {sorted(ROLES)}.")
+    user.groups.add(Group.objects.get(name=ROLES[role_key].group_name))
+
+
+@transaction.atomic
+def site_create(*, actor: AbstractBaseUser | None, code: str, name: str, time_zone: str) -> Site:
+    """Register a new site."""
+    site = Site(code=code, name=name, time_zone=time_zone)
+    save_audited(site, actor=actor, reason="Site created")
+    return site
+
+
+@transaction.atomic
+def site_update(*, actor: AbstractBaseUser, site: Site, reason: str | None, **changes) -> Site:
+    """Change a site's name, time zone or active flag, with a reason for change."""
+    reason = require_reason(reason)
+    unknown = set(changes) - set(SITE_EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput.for_field(sorted(unknown)[0], "This field cannot be changed.")
+    site = Site.objects.select_for_update().get(pk=site.pk)
+    for field, value in changes.items():
+        setattr(site, field, value)
+    save_audited(site, actor=actor, reason=reason)
+    return site
+
+
+@transaction.atomic
+def membership_grant(*, actor: AbstractBaseUser | None, user: AbstractBaseUser, site: Site) -> SiteMembership:
+    """Give a staff user access to a site (re-activating an earlier membership)."""
+    membership, _ = SiteMembership.objects.select_for_update().get_or_create(user=user, site=site)
+    membership.is_active = True
+    save_audited(membership, actor=actor, reason=f"Access to site {site.code} granted")
+    return membership
+
+
+@transaction.atomic
+def membership_revoke(*, actor: AbstractBaseUser, membership: SiteMembership, reason: str | None) -> None:
+    """Withdraw a staff user's access to a site; the row stays for the audit trail."""
+    reason = require_reason(reason)
+    membership = SiteMembership.objects.select_for_update().get(pk=membership.pk)
+    membership.is_active = False
+    save_audited(membership, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def subject_register(*, actor: AbstractBaseUser, site: Site) -> Subject:
+    """Open a subject record at a site with the next study number, S-<site code>-<nnn>, without gaps."""
+    if not sites_of_member(actor).filter(pk=site.pk).exists():
+        raise PermissionDenied(f"You are not a member of site {site.code}.")
+    site = Site.objects.select_for_update().get(pk=site.pk)  # serialises numbering per site
+    if not site.is_active:
+        raise InvalidInput.for_field("site", f"Site {site.code} is not active.")
+    last = Subject.objects.filter(site=site).aggregate(last=Max("sequence"))["last"] or 0
+    subject = Subject(site=site, sequence=last + 1, study_number=f"S-{site.code}-{last + 1:03d}")
+    save_audited(subject, actor=actor, reason="Subject registered")
+    return subject
+
+
+PROTOCOL_SECTIONS = ("escalation", "scheduling", "dosing_gate", "eligibility", "safety", "notifications")
+
+
+@transaction.atomic
+def protocol_load(*, actor: AbstractBaseUser, config: dict) -> Protocol:
+    """Create or update the trial's protocol record from the seeded configuration."""
+    trial = config["trial"]
+    values = {
+        "title": " ".join(trial["title"].split()),
+        "sponsor": trial["sponsor"],
+        "version": trial["protocol_version"],
+        "ctcae_version": trial["ctcae_version"],
+        "planned_enrollment": trial["planned_enrollment"],
+        "registry_id": trial["registry_id"],
+        "configuration": {section: config[section] for section in PROTOCOL_SECTIONS},
+    }
+    protocol, _ = upsert_audited(
+        Protocol, lookup={"code": trial["code"]}, values=values, actor=actor, reason="Loaded from seeds/protocol.yaml"
+    )
+    return protocol
+
+
+@transaction.atomic
+def criteria_load(*, actor: AbstractBaseUser, protocol: Protocol, catalogue: dict) -> int:
+    """Create or update the eligibility criteria catalogue; returns how many rows changed."""
+    changed = 0
+    for item in catalogue["criteria"]:
+        values = {
+            "kind": item["kind"],
+            "number": item["number"],
+            "text": item["text"],
+            "catalogue_version": str(catalogue["version"]),
+        }
+        _, did_change = upsert_audited(
+            Criterion,
+            lookup={"protocol": protocol, "code": item["code"]},
+            values=values,
+            actor=actor,
+            reason="Loaded from seeds/criteria.yaml",
+        )
+        changed += did_change
+    return changed
+
+
+@transaction.atomic
+def staff_user_ensure(
+    *, username: str, role_key: str, site_codes: list[str], password: str, email: str = "", **names
+) -> AbstractBaseUser:
+    """Create a staff user with a study role and site memberships if absent (existing users are kept)."""
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first()
+    if user is None:
+        user = user_model(username=username, email=email, is_staff=True, **names)
+        user.set_password(password)
+        user.save()
+    role_assign(user=user, role_key=role_key)
+    for site in Site.objects.filter(code__in=site_codes):
+        if not SiteMembership.objects.filter(user=user, site=site, is_active=True).exists():
+            membership_grant(actor=system_actor(), user=user, site=site)
+    return user

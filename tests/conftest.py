@@ -1,0 +1,74 @@
+"""Shared fixtures. Tests marked `postgres` or `redis` fail (not skip) when CTIT_REQUIRE_SERVICES=1 (CI)."""
+
+import shutil
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import make_staff_user
+
+
+def _unavailable(item, reason: str) -> None:
+    if django_settings.CI_REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (CTIT_REQUIRE_SERVICES=1: this test must run in CI)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        _unavailable(item, "needs PostgreSQL: set DATABASE_URL=postgres://…")
+    if item.get_closest_marker("redis") and not shutil.which("redis-server"):
+        _unavailable(item, "needs the redis-server binary to start a private Redis")
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    """Plain HTTP, no static manifest, a private cache, and mail kept in memory."""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+    cache.clear()
+
+
+@pytest.fixture
+def roles(db):
+    """The study role groups with their permissions."""
+    from enrollment.services import roles_sync
+
+    roles_sync()
+
+
+@pytest.fixture
+def site_a(db):
+    from tests.factories import make_site
+
+    return make_site(code="BJ01", name="Beijing", time_zone="Asia/Shanghai")
+
+
+@pytest.fixture
+def site_b(db):
+    from tests.factories import make_site
+
+    return make_site(code="SH02", name="Shanghai", time_zone="Asia/Shanghai")
+
+
+@pytest.fixture
+def api_client_for(roles):
+    """api_client_for(role_key, *sites) -> an APIClient logged in as a new user with that role."""
+
+    def build(role_key: str, *sites, username: str | None = None) -> APIClient:
+        user = make_staff_user(role_key=role_key, sites=sites, username=username)
+        client = APIClient()
+        client.force_authenticate(user=user)
+        client.user = user
+        return client
+
+    return build

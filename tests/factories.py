@@ -1,0 +1,38 @@
+"""Test data built through the same services the application uses."""
+
+import itertools
+
+from django.contrib.auth import get_user_model
+
+from ctit_trial.audit import system_actor
+from enrollment import services
+from enrollment.models import Site, Subject
+
+_counter = itertools.count(1)
+PASSWORD = "correct-horse-battery-9"
+
+
+def make_site(*, code: str, name: str = "Test site", time_zone: str = "Asia/Shanghai") -> Site:
+    return services.site_create(actor=system_actor(), code=code, name=name, time_zone=time_zone)
+
+
+def make_staff_user(*, role_key: str, sites=(), username: str | None = None):
+    """A staff user holding one study role and memberships of the given sites."""
+    return services.staff_user_ensure(
+        username=username or f"{role_key}-{next(_counter)}",
+        role_key=role_key,
+        site_codes=[site.code for site in sites],
+        password=PASSWORD,
+        email="staff@example.org",
+        first_name="Test",
+        last_name=role_key.title(),
+    )
+
+
+def make_subject(*, site: Site) -> Subject:
+    actor = get_user_model().objects.filter(is_superuser=True).first() or _superuser()
+    return services.subject_register(actor=actor, site=site)
+
+
+def _superuser():
+    return get_user_model().objects.create_superuser(f"root-{next(_counter)}", "root@example.org", PASSWORD)
