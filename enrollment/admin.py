@@ -23,6 +23,13 @@ class SiteAdmin(AuditedAdmin):
     list_filter = ["is_active", "time_zone"]
     search_fields = ["code", "name"]
 
+    def get_queryset(self, request):
+        return selectors.sites_visible_to(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or selectors.sites_of_member(request.user).filter(pk=obj.pk).exists())
+
     def get_readonly_fields(self, request, obj=None):
         return ["code"] if obj else []
 

@@ -3,21 +3,19 @@
 import shutil
 
 import pytest
-from django.conf import settings as django_settings
-from django.core.cache import cache
-from django.db import connection
-from rest_framework.test import APIClient
-
-from tests.factories import make_staff_user
 
 
 def _unavailable(item, reason: str) -> None:
+    from django.conf import settings as django_settings
+
     if django_settings.CI_REQUIRE_SERVICES:
         pytest.fail(f"{reason} (CTIT_REQUIRE_SERVICES=1: this test must run in CI)", pytrace=False)
     pytest.skip(reason)
 
 
 def pytest_runtest_setup(item):
+    from django.db import connection
+
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
         _unavailable(item, "needs PostgreSQL: set DATABASE_URL=postgres://…")
     if item.get_closest_marker("redis") and not shutil.which("redis-server"):
@@ -35,6 +33,8 @@ def _test_settings(settings, tmp_path):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+    from django.core.cache import cache
+
     cache.clear()
 
 
@@ -63,6 +63,10 @@ def site_b(db):
 @pytest.fixture
 def api_client_for(roles):
     """api_client_for(role_key, *sites) -> an APIClient logged in as a new user with that role."""
+
+    from rest_framework.test import APIClient
+
+    from tests.factories import make_staff_user
 
     def build(role_key: str, *sites, username: str | None = None) -> APIClient:
         user = make_staff_user(role_key=role_key, sites=sites, username=username)

@@ -68,3 +68,16 @@ def test_admin_cannot_delete_or_revert(client, django_user_model, site_a):
     assert delete.status_code == 403
     assert Site.objects.filter(pk=site_a.pk).exists()
     assert "Revert" not in revert.content.decode()
+
+
+def test_admin_site_edit_is_limited_to_member_sites(client, roles, site_a, site_b):
+    make_staff_user(role_key=DATA_MANAGER, sites=[site_a], username="dm")
+    client.login(username="dm", password=PASSWORD)
+    form = {"name": "Renamed", "time_zone": "Asia/Shanghai", "is_active": "on", "reason_for_change": "r"}
+
+    own = client.post(f"/admin/enrollment/site/{site_a.pk}/change/", form)
+    other = client.post(f"/admin/enrollment/site/{site_b.pk}/change/", form)
+
+    assert own.status_code == 302
+    assert other.status_code == 302 and other.url == "/admin/"  # not visible: admin redirects home
+    assert Site.objects.get(pk=site_b.pk).name == "Shanghai"
