@@ -3,8 +3,8 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from ctit_trial.errors import NotVisible
-from enrollment.models import Site, SiteMembership, Subject
+from ctit_trial.errors import Conflict, InvalidInput, NotVisible
+from enrollment.models import Protocol, Site, SiteMembership, Subject
 from enrollment.roles import GROUP_TO_ROLE
 
 
@@ -56,3 +56,24 @@ def subject_get_visible(user: AbstractBaseUser, *, pk: int) -> Subject:
 def site_memberships_of(user: AbstractBaseUser) -> QuerySet[SiteMembership]:
     """The user's active memberships with their sites."""
     return SiteMembership.objects.filter(user=user, is_active=True).select_related("site")
+
+
+def protocol_current() -> Protocol:
+    """The trial's protocol record; Conflict while `manage.py seed` has not loaded it."""
+    protocol = Protocol.objects.order_by("pk").first()
+    if protocol is None:
+        raise Conflict("The protocol configuration is not loaded: run `python manage.py seed`.")
+    return protocol
+
+
+def site_for_request(user: AbstractBaseUser, *, code: str | None) -> Site:
+    """The site named by code (visible to the user), or the user's only site when no code is given."""
+    if code:
+        site = sites_visible_to(user).filter(code=code).first()
+        if site is None:
+            raise InvalidInput.for_field("site", f"Unknown site '{code}'.")
+        return site
+    sites = list(sites_of_member(user)[:2])
+    if len(sites) != 1:
+        raise InvalidInput.for_field("site", "Name the site (its code): you work at more than one site, or none.")
+    return sites[0]

@@ -23,8 +23,11 @@ def pytest_runtest_setup(item):
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path):
-    """Plain HTTP, no static manifest, a private cache, and mail kept in memory."""
+def _test_settings(request):
+    """Plain HTTP, no static manifest, a private cache, and mail kept in memory (when Django is loaded)."""
+    if not request.config.pluginmanager.hasplugin("django"):
+        return  # pure rule tests may run with `-p no:django`
+    settings = request.getfixturevalue("settings")
     settings.SECURE_SSL_REDIRECT = False
     settings.STORAGES = {
         **settings.STORAGES,

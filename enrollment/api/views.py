@@ -3,7 +3,6 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ctit_trial.errors import InvalidInput
 from enrollment import selectors, services
 from enrollment.api.serializers import (
     MeSerializer,
@@ -70,9 +69,6 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def create(self, request):
         serializer = SubjectCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        code = serializer.validated_data["site"]
-        site = selectors.sites_visible_to(request.user).filter(code=code).first()
-        if site is None:
-            raise InvalidInput.for_field("site", f"Unknown site '{code}'.")
+        site = selectors.site_for_request(request.user, code=serializer.validated_data["site"])
         subject = services.subject_register(actor=request.user, site=site)
         return Response(SubjectSerializer(subject).data, status=status.HTTP_201_CREATED)
