@@ -44,3 +44,15 @@ class MeSerializer(serializers.Serializer):
     roles = serializers.ListField(child=serializers.CharField())
     sites = MembershipSerializer(many=True)
     sees_all_sites = serializers.BooleanField()
+
+
+class CriterionVerdictSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["pass", "fail", "missing", "review"])
+    reason = serializers.CharField()
+
+
+class EligibilityResultSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=["eligible", "ineligible", "incomplete"])
+    criteria = serializers.DictField(child=CriterionVerdictSerializer(), help_text="Keyed by IN1–IN6, EX1–EX21.")
+    engine_version = serializers.CharField()
+    site = serializers.CharField(help_text="Site whose time zone defined the calendar days.")

@@ -1,16 +1,22 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ctit_trial.api.exceptions import NON_FIELD
+from ctit_trial.api.permissions import requires
+from ctit_trial.errors import InvalidInput
 from enrollment import selectors, services
 from enrollment.api.serializers import (
+    EligibilityResultSerializer,
     MeSerializer,
     SiteSerializer,
     SiteUpdateSerializer,
     SubjectCreateSerializer,
     SubjectSerializer,
 )
+from enrollment.rules import ENGINE_VERSION, EligibilityLimits, evaluate_eligibility, parse_screening_document
 
 
 class MeView(APIView):
@@ -72,3 +78,26 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         site = selectors.site_for_request(request.user, code=serializer.validated_data["site"])
         subject = services.subject_register(actor=request.user, site=site)
         return Response(SubjectSerializer(subject).data, status=status.HTTP_201_CREATED)
+
+
+class EligibilityCheckView(APIView):
+    """Stateless eligibility check of a screening document (PROTOCOL.md Appendix A); nothing is saved."""
+
+    permission_classes = [requires("enrollment.view_subject")]
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses=EligibilityResultSerializer,
+        parameters=[OpenApiParameter("site", str, description="Site code; defaults to your only site.")],
+        description="Body: the screening document of PROTOCOL.md Appendix A. Absent or null fields make the "
+        "criteria that need them `missing`; a bad unit, a negative count or an impossible date is a 400.",
+    )
+    def post(self, request):
+        if not isinstance(request.data, dict):
+            raise InvalidInput.for_field(NON_FIELD, "Expected the screening document as a JSON object.")
+        site = selectors.site_for_request(request.user, code=request.query_params.get("site"))
+        limits = EligibilityLimits.from_protocol(selectors.protocol_current().configuration)
+        document = parse_screening_document(request.data)
+        evaluation = evaluate_eligibility(document, limits, site_tz=site.time_zone)
+        payload = {**evaluation.to_dict(), "engine_version": ENGINE_VERSION, "site": site.code}
+        return Response(EligibilityResultSerializer(payload).data)

@@ -17,7 +17,7 @@ from enrollment.rules import (
 )
 from enrollment.rules.criteria_common import add_months, completed_years
 from enrollment.rules.eligibility import EligibilityEvaluation
-from tests.enrollment.test_rules_document import APPENDIX_A, changed
+from tests.enrollment.documents import APPENDIX_A, changed
 
 SITE_TZ = "Asia/Shanghai"
 

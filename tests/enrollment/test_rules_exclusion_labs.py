@@ -4,7 +4,7 @@ import pytest
 
 from ctit_trial.protocol_config import protocol_config
 from enrollment.rules import CriterionResult, EligibilityLimits
-from tests.enrollment.test_rules_document import DELETE
+from tests.enrollment.documents import DELETE
 from tests.enrollment.test_rules_eligibility import evaluate_changed
 
 
