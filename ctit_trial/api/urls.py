@@ -15,4 +15,5 @@ class TokenView(ObtainAuthToken):
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("", include("enrollment.api.urls")),
+    path("", include("dosing.api.urls")),
 ]

@@ -40,7 +40,7 @@ class Command(BaseCommand):
 
     def log(self, message: str) -> None:
         if self.verbosity:
-            self.stdout.write(message)
+            tqdm.write(message, file=self.stdout)
 
     def execute(self, *args, **options):
         self.verbosity = options.get("verbosity", 1)
