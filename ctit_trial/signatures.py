@@ -1,0 +1,34 @@
+"""Electronic signatures (21 CFR Part 11 style): re-authenticate the signer, bind the signature to content.
+
+A signature stores the SHA-256 digest of the signed content; it is valid only while the record's current content
+has the same digest, so any later change to signed data invalidates it without anyone having to remember to.
+"""
+
+import hashlib
+import json
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from ctit_trial.errors import InvalidInput, PermissionDenied
+
+WRONG_PASSWORD = "The password is not correct: the signature was not applied."
+
+
+def authenticate_signer(*, user: AbstractBaseUser, password: str | None, field: str = "password") -> None:
+    """Re-check the signer's password (the act of signing), or refuse naming the field."""
+    if not user.is_active:
+        raise PermissionDenied("Inactive users cannot sign.")
+    if not password or not user.check_password(password):
+        raise InvalidInput(WRONG_PASSWORD, errors={field: [WRONG_PASSWORD]})
+
+
+def content_digest(content: Any) -> str:
+    """SHA-256 of the content's canonical JSON (sorted keys; dates, decimals as strings)."""
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def printed_name(user: AbstractBaseUser) -> str:
+    """The signer's name as shown beside the signature."""
+    return user.get_full_name() or user.get_username()
