@@ -1,8 +1,16 @@
-"""Reads of the dosing app."""
+"""Reads of the dosing app: the live dose path, the engine's recommendation, slots and scheduling limits."""
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from dosing.models import DoseLevel
+from dosing.models import DoseLevel, DoseSlot, Infusion
+from dosing.rules.boin import next_boin_decision
+from dosing.rules.config import boin_options, configured_design, escalation_options
+from dosing.rules.decision import Decision
+from dosing.rules.live import DosedSubject, dose_path, window_complete
+from dosing.rules.three_plus_three import next_decision
 from enrollment.models import Protocol
 
 
@@ -13,3 +21,76 @@ def engine_configuration(protocol: Protocol) -> dict[str, Any]:
         **protocol.configuration,
         "dose_levels": [{"level": level.level, "viable_cells": level.viable_cells} for level in levels],
     }
+
+
+def engine_decision(config: dict[str, Any], path: str, *, design: str | None = None, **overrides) -> Decision:
+    """The configured design's decision for a dose path (raises DosePathError / ConfigError)."""
+    if (design or configured_design(config)) == "boin":
+        return next_boin_decision(path, boin_options(config))
+    return next_decision(path, escalation_options(config, **overrides))
+
+
+def dosed_subjects(protocol: Protocol, *, now: datetime) -> list[DosedSubject]:
+    """Every dosed subject in dosing order, with D0 and window completion in their site's time zone."""
+    window_days = protocol.configuration["scheduling"]["dlt_window_days"]
+    infusions = (
+        Infusion.objects.filter(dose_level__protocol=protocol)
+        .select_related("subject__site", "dose_level")
+        .order_by("started_at", "pk")
+    )
+    facts = []
+    for infusion in infusions:
+        zone = ZoneInfo(infusion.subject.site.time_zone)
+        d0 = infusion.started_at.astimezone(zone).date()
+        facts.append(
+            DosedSubject(
+                subject_id=infusion.subject_id,
+                level=infusion.dose_level.level,
+                d0=d0,
+                window_complete=window_complete(d0, today=now.astimezone(zone).date(), window_days=window_days),
+                non_evaluable=infusion.early_stop == Infusion.EarlyStop.NON_TOXICITY,
+            )
+        )
+    return facts
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The live dose path and what the engine recommends for it."""
+
+    path: str
+    decision: Decision
+
+
+def recommendation(protocol: Protocol, *, now: datetime) -> Recommendation:
+    """The engine's recommendation for the live trial, derived from current data."""
+    path = dose_path(dosed_subjects(protocol, now=now))
+    return Recommendation(path=path, decision=engine_decision(engine_configuration(protocol), path))
+
+
+def open_level(protocol: Protocol) -> DoseLevel | None:
+    """The dose level open for enrollment, if any."""
+    return DoseLevel.objects.filter(protocol=protocol, status=DoseLevel.Status.OPEN).first()
+
+
+def open_level_for_update(protocol: Protocol) -> DoseLevel | None:
+    """The open dose level, row-locked: the guard of every slot claim at that level."""
+    return DoseLevel.objects.select_for_update().filter(protocol=protocol, status=DoseLevel.Status.OPEN).first()
+
+
+def pending_slot_count(level: DoseLevel) -> int:
+    """Slots claimed at a level whose subjects are not yet dosed."""
+    return DoseSlot.objects.filter(dose_level=level, status=DoseSlot.Status.CLAIMED).count()
+
+
+def earliest_dosing_at(level: DoseLevel, *, now: datetime) -> datetime:
+    """The earliest instant the next subject at a level may be dosed: 24 h gap and the sentinel rule."""
+    scheduling = level.protocol.configuration["scheduling"]
+    candidates = [now]
+    last = Infusion.objects.filter(dose_level__protocol=level.protocol).order_by("-started_at").first()
+    if last is not None:
+        candidates.append(last.started_at + timedelta(hours=scheduling["min_hours_between_infusions"]))
+    first_at_level = Infusion.objects.filter(dose_level=level).order_by("started_at").first()
+    if first_at_level is not None:
+        candidates.append(first_at_level.started_at + timedelta(days=scheduling["sentinel_days"]))
+    return max(candidates)

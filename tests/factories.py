@@ -4,7 +4,7 @@ import itertools
 
 from django.contrib.auth import get_user_model
 
-from ctit_trial.audit import system_actor
+from ctit_trial.audit import save_audited, system_actor
 from enrollment import services
 from enrollment.models import Site, Subject
 
@@ -36,3 +36,27 @@ def make_subject(*, site: Site) -> Subject:
 
 def _superuser():
     return get_user_model().objects.create_superuser(f"root-{next(_counter)}", "root@example.org", PASSWORD)
+
+
+def make_infusion(*, subject: Subject, level: int, started_at, early_stop: str = ""):
+    """A dosed subject: a dosed slot and an infusion row (test set-up; the dosing-day service comes later)."""
+    from dosing.models import DoseLevel, DoseSlot, Infusion
+
+    dose_level = DoseLevel.objects.get(level=level)
+    actor = system_actor()
+    slot = DoseSlot(dose_level=dose_level, subject=subject, status=DoseSlot.Status.DOSED, claimed_at=started_at)
+    save_audited(slot, actor=actor, reason="test set-up")
+    infusion = Infusion(subject=subject, slot=slot, dose_level=dose_level, started_at=started_at, early_stop=early_stop)
+    save_audited(infusion, actor=actor, reason="test set-up")
+    return infusion
+
+
+def set_open_level(level: int) -> None:
+    """Make one dose level the open one (test set-up standing in for a signed SRC decision)."""
+    from dosing.models import DoseLevel
+
+    for dose_level in DoseLevel.objects.order_by("-status"):
+        wanted = DoseLevel.Status.OPEN if dose_level.level == level else DoseLevel.Status.NOT_OPEN
+        if dose_level.status != wanted:
+            dose_level.status = wanted
+            save_audited(dose_level, actor=system_actor(), reason="test set-up")

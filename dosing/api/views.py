@@ -5,11 +5,9 @@ from rest_framework.views import APIView
 from ctit_trial.api.permissions import requires
 from ctit_trial.errors import InvalidInput
 from dosing.api.serializers import DecisionSerializer, EscalationNextSerializer
-from dosing.rules.boin import next_boin_decision
-from dosing.rules.config import ConfigError, boin_options, configured_design, escalation_options
+from dosing.rules.config import ConfigError
 from dosing.rules.path import DosePathError
-from dosing.rules.three_plus_three import next_decision
-from dosing.selectors import engine_configuration
+from dosing.selectors import engine_configuration, engine_decision
 from enrollment.selectors import protocol_current
 
 
@@ -24,12 +22,8 @@ class EscalationNextView(APIView):
         serializer.is_valid(raise_exception=True)
         options = dict(serializer.validated_data["options"])
         config = engine_configuration(protocol_current())
-        design = options.pop("design", None) or configured_design(config)
         try:
-            if design == "boin":
-                decision = next_boin_decision(serializer.validated_data["path"], boin_options(config))
-            else:
-                decision = next_decision(serializer.validated_data["path"], escalation_options(config, **options))
+            decision = engine_decision(config, serializer.validated_data["path"], **options)
         except DosePathError as error:
             raise InvalidInput.for_field("path", error.message) from error
         except ConfigError as error:

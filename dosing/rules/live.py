@@ -1,0 +1,64 @@
+"""The live trial as a dose path: each dosed subject's outcome letter, derived from current data (no clock).
+
+A subject is evaluable with a DLT (T), or after completing the DLT window without one (N, or G with a related
+grade ≥2 AE). An unadjudicated DLT candidate keeps the subject pending (P): it holds its level's decisions.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+
+@dataclass(frozen=True)
+class DosedSubject:
+    """What the escalation engine needs to know about one dosed subject."""
+
+    subject_id: int
+    level: int
+    d0: date  # site-local infusion day
+    window_complete: bool  # the DLT window has ended (site-local days, see `window_complete`)
+    dlt_confirmed: bool = False
+    related_grade2: bool = False
+    non_evaluable: bool = False  # infusion stopped for a non-toxicity reason, or withdrawn before the window ended
+    unadjudicated_candidates: int = 0
+
+
+def window_last_day(d0: date, *, window_days: int) -> date:
+    """The last site-local day of the DLT window (D0 + window days)."""
+    return d0 + timedelta(days=window_days)
+
+
+def window_complete(d0: date, *, today: date, window_days: int) -> bool:
+    """Whether the DLT window has ended by a site-local day (it includes its last day)."""
+    return today > window_last_day(d0, window_days=window_days)
+
+
+def outcome_letter(subject: DosedSubject) -> str:
+    """T, X, P, G or N for one dosed subject."""
+    if subject.dlt_confirmed:
+        return "T"
+    if subject.unadjudicated_candidates:
+        return "P"
+    if subject.non_evaluable:
+        return "X"
+    if not subject.window_complete:
+        return "P"
+    return "G" if subject.related_grade2 else "N"
+
+
+def dose_path(subjects: list[DosedSubject]) -> str:
+    """The dose path of PROTOCOL.md §4.2 for subjects given in dosing order ("1N 2NNP")."""
+    tokens: list[list] = []
+    for subject in subjects:
+        letter = outcome_letter(subject)
+        if tokens and tokens[-1][0] == subject.level:
+            tokens[-1][1] += letter
+        else:
+            tokens.append([subject.level, letter])
+    return " ".join(f"{level}{letters}" for level, letters in tokens)
+
+
+def what_if_path(path: str, *, level: int, letter: str) -> str:
+    """The path if one more subject dosed at `level` had outcome `letter`."""
+    if path.split(" ")[-1][:1] == str(level) and path:
+        return f"{path}{letter}"
+    return f"{path} {level}{letter}".strip()
