@@ -1,5 +1,6 @@
 """Dose levels of the trial, loaded from the protocol configuration."""
 
+from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -95,3 +96,71 @@ class Infusion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} infused {self.started_at:%Y-%m-%d %H:%M} UTC at {self.dose_level.label}"
+
+
+class SrcDecision(models.Model):
+    """A Safety Review Committee decision beside the engine's recommendation; effective once signed."""
+
+    class Kind(models.TextChoices):
+        ESCALATE = "escalate", "Escalate to a higher level"
+        EXPAND = "expand", "Continue / expand at the open level"
+        DE_ESCALATE = "de_escalate", "De-escalate to a lower level"
+        DECLARE_MTD = "declare_mtd", "Declare the MTD"
+        DECLARE_MAD = "declare_mad", "Declare the maximum administered dose (MTD not reached)"
+        STOP = "stop", "Stop: no tolerable dose"
+
+    class Status(models.TextChoices):
+        AWAITING_SIGNATURES = "awaiting_signatures", "Awaiting signatures"
+        EFFECTIVE = "effective", "Effective"
+
+    protocol = models.ForeignKey("enrollment.Protocol", on_delete=models.PROTECT, related_name="src_decisions")
+    meeting_date = models.DateField()
+    data_cutoff = models.DateTimeField(help_text="Data up to this instant were reviewed.")
+    members_present = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="src_meetings")
+    dose_path = models.CharField(max_length=500, blank=True, help_text="The live dose path the engine was given.")
+    recommended_action = models.CharField(max_length=20)
+    recommended_dose_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    recommended_subjects = models.PositiveSmallIntegerField(null=True, blank=True)
+    recommendation_reason = models.TextField()
+    decision = models.CharField(max_length=20, choices=Kind.choices)
+    dose_level = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Target or declared level.")
+    rationale = models.TextField(blank=True, help_text="Required when the decision differs from the engine.")
+    status = models.CharField(max_length=25, choices=Status.choices, default=Status.AWAITING_SIGNATURES)
+    effective_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    history = HistoricalRecords(m2m_fields=[members_present])
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        permissions = [("sign_srcdecision", "Can sign SRC decisions as a committee member")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(decision="stop", dose_level__isnull=True)
+                | (~models.Q(decision="stop") & models.Q(dose_level__isnull=False)),
+                name="src_decision_level_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        level = f" L{self.dose_level}" if self.dose_level else ""
+        return f"SRC {self.meeting_date}: {self.get_decision_display()}{level}"
+
+
+class SrcSignature(models.Model):
+    """One committee member's electronic signature of a decision (re-authenticated, bound to its content)."""
+
+    decision = models.ForeignKey(SrcDecision, on_delete=models.PROTECT, related_name="signatures")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(max_length=150)
+    meaning = models.CharField(max_length=60)
+    signed_at = models.DateTimeField()
+    content_digest = models.CharField(max_length=64)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["signed_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["decision", "signer"], name="one_signature_per_member")]
+
+    def __str__(self) -> str:
+        return f"{self.printed_name} — {self.meaning} — {self.signed_at:%Y-%m-%d %H:%M} UTC"

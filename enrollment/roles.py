@@ -19,6 +19,10 @@ READABLE_MODELS = (
     "dosing.doselevel",
     "safety.visitdefinition",
     "safety.ctcaeterm",
+    "dosing.doseslot",
+    "dosing.infusion",
+    "dosing.srcdecision",
+    "dosing.srcsignature",
 )
 
 
@@ -30,6 +34,7 @@ class Role:
     group_name: str
     writes: tuple[str, ...] = ()
     sees_all_sites: bool = False
+    extra: tuple[str, ...] = ()  # custom permissions, as 'app_label.codename'
 
     def permission_names(self) -> set[str]:
         """Permissions as 'app_label.codename' strings."""
@@ -39,7 +44,7 @@ class Role:
             names |= {_perm(model, action) for action in actions.split(",")}
         if self.sees_all_sites:
             names.add("enrollment.view_all_sites")
-        return names
+        return names | set(self.extra)
 
 
 def _perm(model_label: str, action: str) -> str:
@@ -52,7 +57,7 @@ ROLES: dict[str, Role] = {
     for role in (
         Role(STUDY_COORDINATOR, "Study coordinator", writes=("enrollment.subject:add,change",)),
         Role(INVESTIGATOR, "Investigator", writes=("enrollment.subject:add,change",)),
-        Role(SRC_MEMBER, "SRC member"),
+        Role(SRC_MEMBER, "SRC member", writes=("dosing.srcdecision:add",), extra=("dosing.sign_srcdecision",)),
         Role(DATA_MANAGER, "Data manager", writes=("enrollment.subject:change", "enrollment.site:change")),
         Role(MONITOR, "Monitor", sees_all_sites=True),
         Role(SPONSOR_SAFETY, "Sponsor safety", sees_all_sites=True),

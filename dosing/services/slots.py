@@ -1,34 +1,16 @@
-"""Writes of the dosing app: dose levels, slot claims under the dose level's lock, opening levels."""
+"""Slot claims at the open dose level, under that level's row lock, and their release."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from ctit_trial.audit import require_reason, save_audited, upsert_audited
+from ctit_trial.audit import require_reason, save_audited
 from ctit_trial.errors import Conflict
 from dosing import selectors
 from dosing.models import DoseLevel, DoseSlot, Infusion
 from dosing.rules.decision import Action, Decision
-from enrollment.models import Protocol, Subject
+from enrollment.models import Subject
 from enrollment.selectors import protocol_current
-
-
-@transaction.atomic
-def dose_levels_load(*, actor: AbstractBaseUser, protocol: Protocol, levels: list[dict]) -> int:
-    """Create or update the protocol's dose levels (their status is left alone); returns rows changed."""
-    changed = 0
-    for item in levels:
-        values = {"label": item["label"], "viable_cells": int(item["viable_cells"]), "design_role": item["design_role"]}
-        _, did_change = upsert_audited(
-            DoseLevel,
-            lookup={"protocol": protocol, "level": item["level"]},
-            values=values,
-            actor=actor,
-            reason="Loaded from seeds/protocol.yaml",
-        )
-        changed += did_change
-    return changed
-
 
 CLAIMING_ACTIONS = {Action.ENROLL, Action.ESCALATE}
 
@@ -84,18 +66,3 @@ def slot_release(*, actor: AbstractBaseUser, slot: DoseSlot, reason: str | None)
     slot.status, slot.released_at, slot.release_reason = DoseSlot.Status.RELEASED, timezone.now(), reason
     save_audited(slot, actor=actor, reason=reason)
     return slot
-
-
-@transaction.atomic
-def dose_level_open_first(*, actor: AbstractBaseUser, reason: str | None) -> DoseLevel:
-    """Open level 1 at the start of the trial; every later level change needs a signed SRC decision."""
-    reason = require_reason(reason)
-    levels = list(DoseLevel.objects.select_for_update().filter(protocol=protocol_current()).order_by("pk"))
-    if not levels:
-        raise Conflict("The dose levels are not loaded: run `python manage.py seed`.")
-    if any(level.status != DoseLevel.Status.NOT_OPEN for level in levels):
-        raise Conflict("Dose escalation has already started: only a signed SRC decision can open a level.")
-    first = min(levels, key=lambda level: level.level)
-    first.status = DoseLevel.Status.OPEN
-    save_audited(first, actor=actor, reason=reason)
-    return first

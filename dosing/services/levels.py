@@ -1,0 +1,56 @@
+"""Dose levels: loading them from the protocol configuration, opening level 1, applying SRC decisions."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from ctit_trial.audit import require_reason, save_audited, upsert_audited
+from ctit_trial.errors import Conflict
+from dosing.models import DoseLevel
+from enrollment.models import Protocol
+from enrollment.selectors import protocol_current
+
+
+@transaction.atomic
+def dose_levels_load(*, actor: AbstractBaseUser, protocol: Protocol, levels: list[dict]) -> int:
+    """Create or update the protocol's dose levels (their status is left alone); returns rows changed."""
+    changed = 0
+    for item in levels:
+        values = {"label": item["label"], "viable_cells": int(item["viable_cells"]), "design_role": item["design_role"]}
+        _, did_change = upsert_audited(
+            DoseLevel,
+            lookup={"protocol": protocol, "level": item["level"]},
+            values=values,
+            actor=actor,
+            reason="Loaded from seeds/protocol.yaml",
+        )
+        changed += did_change
+    return changed
+
+
+@transaction.atomic
+def dose_level_open_first(*, actor: AbstractBaseUser, reason: str | None) -> DoseLevel:
+    """Open level 1 at the start of the trial; every later level change needs a signed SRC decision."""
+    reason = require_reason(reason)
+    levels = list(DoseLevel.objects.select_for_update().filter(protocol=protocol_current()).order_by("pk"))
+    if not levels:
+        raise Conflict("The dose levels are not loaded: run `python manage.py seed`.")
+    if any(level.status != DoseLevel.Status.NOT_OPEN for level in levels):
+        raise Conflict("Dose escalation has already started: only a signed SRC decision can open a level.")
+    first = min(levels, key=lambda level: level.level)
+    first.status = DoseLevel.Status.OPEN
+    save_audited(first, actor=actor, reason=reason)
+    return first
+
+
+@transaction.atomic
+def dose_levels_apply_src(*, actor: AbstractBaseUser, protocol: Protocol, target: int | None, reason: str) -> None:
+    """Make `target` the one open level (None closes all: MTD, MAD or stop), locking the levels in pk order."""
+    for level in DoseLevel.objects.select_for_update().filter(protocol=protocol).order_by("pk"):
+        wanted = level.status
+        if level.level == target:
+            wanted = DoseLevel.Status.OPEN
+        elif level.status == DoseLevel.Status.OPEN:
+            wanted = DoseLevel.Status.CLOSED
+        if wanted != level.status:
+            level.status = wanted
+            save_audited(level, actor=actor, reason=reason)
