@@ -5,11 +5,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dosing.models import DoseLevel, DoseSlot, Infusion
+from dosing.models import DoseLevel, DoseSlot, Infusion, SrcDecision
 from dosing.rules.boin import next_boin_decision
 from dosing.rules.config import boin_options, configured_design, escalation_options
 from dosing.rules.decision import Decision
-from dosing.rules.live import DosedSubject, dose_path, window_complete
+from dosing.rules.live import DosedSubject, dose_path, what_if_path, window_complete
 from dosing.rules.three_plus_three import next_decision
 from enrollment.models import Protocol
 
@@ -94,3 +94,64 @@ def earliest_dosing_at(level: DoseLevel, *, now: datetime) -> datetime:
     if first_at_level is not None:
         candidates.append(first_at_level.started_at + timedelta(days=scheduling["sentinel_days"]))
     return max(candidates)
+
+
+def _gap_and_sentinel_blockers(level: DoseLevel, *, now: datetime) -> list[str]:
+    scheduling = level.protocol.configuration["scheduling"]
+    blockers = []
+    infused = list(Infusion.objects.filter(dose_level=level).order_by("started_at")[:2])
+    if len(infused) == 1 and now < infused[0].started_at + timedelta(days=scheduling["sentinel_days"]):
+        until = infused[0].started_at + timedelta(days=scheduling["sentinel_days"])
+        blockers.append(
+            f"Sentinel: the first subject at level {level.level} is observed until {until:%Y-%m-%d %H:%M} UTC."
+        )
+    last = Infusion.objects.filter(dose_level__protocol=level.protocol).order_by("-started_at").first()
+    gap = timedelta(hours=scheduling["min_hours_between_infusions"])
+    if last is not None and now < last.started_at + gap:
+        blockers.append(f"Minimum gap: no infusion before {last.started_at + gap:%Y-%m-%d %H:%M} UTC.")
+    return blockers
+
+
+def _decision_blockers(decision: Decision, level: DoseLevel | None, protocol: Protocol) -> list[str]:
+    blockers = []
+    if decision.action == "hold":
+        blockers.append(f"Hold: {decision.reason}.")
+    pending = SrcDecision.objects.filter(protocol=protocol, status=SrcDecision.Status.AWAITING_SIGNATURES).first()
+    if pending is not None:
+        blockers.append(f"The SRC decision of {pending.meeting_date} awaits signatures.")
+    if level is None and decision.action in ("enroll", "escalate"):
+        blockers.append("No dose level is open: open level 1 at trial start, later levels by a signed SRC decision.")
+    elif decision.action in ("declare_mtd", "declare_mad", "stop") or (
+        level is not None and decision.action != "hold" and decision.dose_level != level.level
+    ):
+        blockers.append(
+            f"Missing SRC decision: the engine recommends {decision.action}"
+            f"{'' if decision.dose_level is None else f' at level {decision.dose_level}'}."
+        )
+    return blockers
+
+
+def escalation_status(protocol: Protocol, *, now: datetime) -> dict[str, Any]:
+    """The live path, the recommendation, what blocks dosing, the earliest next infusion and the what-ifs."""
+    live = recommendation(protocol, now=now)
+    level = open_level(protocol)
+    blockers = _decision_blockers(live.decision, level, protocol)
+    if level is not None:
+        blockers += _gap_and_sentinel_blockers(level, now=now)
+    next_level = live.decision.dose_level if live.decision.action in ("enroll", "escalate") else None
+    config = engine_configuration(protocol)
+    what_if = {}
+    if next_level is not None:
+        what_if = {
+            f"next_{name}": engine_decision(config, what_if_path(live.path, level=next_level, letter=letter)).to_dict()
+            for name, letter in (("dlt", "T"), ("no_dlt", "N"))
+        }
+    return {
+        "path": live.path,
+        "recommendation": live.decision.to_dict(),
+        "open_level": level.level if level else None,
+        "pending_slots": pending_slot_count(level) if level else 0,
+        "blockers": blockers,
+        "earliest_next_dosing_at": earliest_dosing_at(level, now=now) if level else None,
+        "what_if": what_if,
+    }

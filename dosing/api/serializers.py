@@ -1,6 +1,9 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from dosing.models import SrcDecision
 from dosing.rules.config import DESIGNS, TITRATION_TRIGGERS
+from dosing.services.src import valid_signatures
 
 
 class EscalationOptionsSerializer(serializers.Serializer):
@@ -27,3 +30,70 @@ class DecisionSerializer(serializers.Serializer):
     dose_level = serializers.IntegerField(allow_null=True)
     subjects = serializers.IntegerField(allow_null=True)
     reason = serializers.CharField()
+
+
+class SrcSignatureSerializer(serializers.Serializer):
+    signer = serializers.CharField(source="signer.username")
+    printed_name = serializers.CharField()
+    meaning = serializers.CharField()
+    signed_at = serializers.DateTimeField()
+    valid = serializers.BooleanField()
+
+
+class SrcDecisionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    meeting_date = serializers.DateField()
+    data_cutoff = serializers.DateTimeField()
+    members_present = serializers.SerializerMethodField()
+    dose_path = serializers.CharField()
+    recommendation = serializers.SerializerMethodField()
+    decision = serializers.CharField()
+    dose_level = serializers.IntegerField(allow_null=True)
+    rationale = serializers.CharField()
+    status = serializers.CharField()
+    effective_at = serializers.DateTimeField(allow_null=True)
+    recorded_by = serializers.CharField(source="recorded_by.username")
+    signatures = serializers.SerializerMethodField()
+
+    def get_members_present(self, record) -> list[str]:
+        return sorted(member.username for member in record.members_present.all())
+
+    def get_recommendation(self, record) -> dict:
+        return {
+            "action": record.recommended_action,
+            "dose_level": record.recommended_dose_level,
+            "subjects": record.recommended_subjects,
+            "reason": record.recommendation_reason,
+        }
+
+    @extend_schema_field(SrcSignatureSerializer(many=True))
+    def get_signatures(self, record) -> list[dict]:
+        valid = {signature.pk for signature in valid_signatures(record)}
+        rows = [{**vars(s), "signer": s.signer, "valid": s.pk in valid} for s in record.signatures.all()]
+        return SrcSignatureSerializer(rows, many=True).data
+
+
+class SrcDecisionCreateSerializer(serializers.Serializer):
+    meeting_date = serializers.DateField()
+    data_cutoff = serializers.DateTimeField()
+    members_present = serializers.ListField(
+        child=serializers.CharField(), min_length=1, help_text="Usernames of the SRC members present."
+    )
+    decision = serializers.ChoiceField(choices=SrcDecision.Kind.choices)
+    dose_level = serializers.IntegerField(required=False, allow_null=True, default=None)
+    rationale = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class SignatureSerializer(serializers.Serializer):
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    meaning = serializers.CharField(max_length=60, default="approved")
+
+
+class EscalationStatusSerializer(serializers.Serializer):
+    path = serializers.CharField(allow_blank=True)
+    recommendation = DecisionSerializer()
+    open_level = serializers.IntegerField(allow_null=True)
+    pending_slots = serializers.IntegerField()
+    blockers = serializers.ListField(child=serializers.CharField())
+    earliest_next_dosing_at = serializers.DateTimeField(allow_null=True)
+    what_if = serializers.DictField(child=DecisionSerializer())

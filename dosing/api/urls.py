@@ -1,5 +1,13 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from dosing.api.views import EscalationNextView
+from dosing.api.views import EscalationNextView, EscalationStatusView, SrcDecisionViewSet
 
-urlpatterns = [path("escalation/next/", EscalationNextView.as_view(), name="escalation-next")]
+router = SimpleRouter()
+router.register("src-decisions", SrcDecisionViewSet, basename="src-decision")
+
+urlpatterns = [
+    path("escalation/next/", EscalationNextView.as_view(), name="escalation-next"),
+    path("escalation/status/", EscalationStatusView.as_view(), name="escalation-status"),
+    *router.urls,
+]

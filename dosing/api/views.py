@@ -1,13 +1,26 @@
+from django.contrib.auth import get_user_model
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ctit_trial.api.permissions import requires
 from ctit_trial.errors import InvalidInput
-from dosing.api.serializers import DecisionSerializer, EscalationNextSerializer
+from dosing import services
+from dosing.api.serializers import (
+    DecisionSerializer,
+    EscalationNextSerializer,
+    EscalationStatusSerializer,
+    SignatureSerializer,
+    SrcDecisionCreateSerializer,
+    SrcDecisionSerializer,
+)
+from dosing.models import SrcDecision
 from dosing.rules.config import ConfigError
 from dosing.rules.path import DosePathError
-from dosing.selectors import engine_configuration, engine_decision
+from dosing.selectors import engine_configuration, engine_decision, escalation_status
 from enrollment.selectors import protocol_current
 
 
@@ -29,3 +42,48 @@ class EscalationNextView(APIView):
         except ConfigError as error:
             raise InvalidInput.for_field("options", str(error)) from error
         return Response(DecisionSerializer(decision.to_dict()).data)
+
+
+class EscalationStatusView(APIView):
+    """The live trial: dose path, recommendation, blockers, earliest next infusion, and what-ifs."""
+
+    permission_classes = [requires("dosing.view_doselevel")]
+
+    @extend_schema(responses=EscalationStatusSerializer)
+    def get(self, request):
+        status = escalation_status(protocol_current(), now=timezone.now())
+        return Response(EscalationStatusSerializer(status).data)
+
+
+class SrcDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """SRC decisions; SRC members record them and sign them (re-entering their password)."""
+
+    serializer_class = SrcDecisionSerializer
+    queryset = SrcDecision.objects.select_related("recorded_by").prefetch_related(
+        "members_present", "signatures__signer"
+    )
+
+    @extend_schema(request=SrcDecisionCreateSerializer, responses={201: SrcDecisionSerializer})
+    def create(self, request):
+        serializer = SrcDecisionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data["members"] = _users_named(data.pop("members_present"))
+        record = services.src_decision_record(actor=request.user, **data)
+        return Response(SrcDecisionSerializer(record).data, status=201)
+
+    @extend_schema(request=SignatureSerializer, responses=SrcDecisionSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[requires("dosing.sign_srcdecision")])
+    def sign(self, request, pk=None):
+        serializer = SignatureSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        record = services.src_decision_sign(actor=request.user, decision=self.get_object(), **serializer.validated_data)
+        return Response(SrcDecisionSerializer(self.get_queryset().get(pk=record.pk)).data)
+
+
+def _users_named(usernames: list[str]) -> list:
+    users = {user.username: user for user in get_user_model().objects.filter(username__in=usernames)}
+    unknown = sorted(set(usernames) - set(users))
+    if unknown:
+        raise InvalidInput.for_field("members_present", f"Unknown users: {', '.join(unknown)}.")
+    return list(users.values())
