@@ -97,3 +97,36 @@ class EscalationStatusSerializer(serializers.Serializer):
     blockers = serializers.ListField(child=serializers.CharField())
     earliest_next_dosing_at = serializers.DateTimeField(allow_null=True)
     what_if = serializers.DictField(child=DecisionSerializer())
+
+
+API_MAX_SIMULATED_TRIALS = 20_000  # about 1–2 s of CPU; larger runs belong to `manage.py escalation simulate`
+
+
+class SimulationRequestSerializer(serializers.Serializer):
+    design = serializers.ChoiceField(choices=DESIGNS, required=False)
+    true_dlt = serializers.ListField(
+        child=serializers.FloatField(min_value=0.0, max_value=1.0),
+        min_length=1,
+        help_text="True DLT probability of each dose level, e.g. [0.05, 0.15, 0.35].",
+    )
+    trials = serializers.IntegerField(min_value=1, max_value=API_MAX_SIMULATED_TRIALS, default=10_000)
+    seed = serializers.IntegerField(min_value=0, default=1)
+    options = EscalationOptionsSerializer(required=False, default=dict)
+
+
+class SimulatedLevelSerializer(serializers.Serializer):
+    level = serializers.IntegerField()
+    true_dlt = serializers.FloatField()
+    p_selected = serializers.FloatField()
+    mean_subjects = serializers.FloatField()
+    mean_dlts = serializers.FloatField()
+
+
+class SimulationResultSerializer(serializers.Serializer):
+    design = serializers.CharField()
+    trials = serializers.IntegerField()
+    seed = serializers.IntegerField()
+    levels = SimulatedLevelSerializer(many=True)
+    p_stop_no_tolerable_dose = serializers.FloatField()
+    p_mtd_not_reached = serializers.FloatField()
+    mean_sample_size = serializers.FloatField()

@@ -14,12 +14,15 @@ from dosing.api.serializers import (
     EscalationNextSerializer,
     EscalationStatusSerializer,
     SignatureSerializer,
+    SimulationRequestSerializer,
+    SimulationResultSerializer,
     SrcDecisionCreateSerializer,
     SrcDecisionSerializer,
 )
 from dosing.models import SrcDecision
-from dosing.rules.config import ConfigError
+from dosing.rules.config import ConfigError, boin_options, configured_design, escalation_options
 from dosing.rules.path import DosePathError
+from dosing.rules.simulate import simulate
 from dosing.selectors import engine_configuration, engine_decision, escalation_status
 from enrollment.selectors import protocol_current
 
@@ -87,3 +90,28 @@ def _users_named(usernames: list[str]) -> list:
     if unknown:
         raise InvalidInput.for_field("members_present", f"Unknown users: {', '.join(unknown)}.")
     return list(users.values())
+
+
+class EscalationSimulateView(APIView):
+    """Operating characteristics of a design over simulated trials (seeded, reproducible)."""
+
+    permission_classes = [requires("dosing.view_doselevel")]
+
+    @extend_schema(request=SimulationRequestSerializer, responses=SimulationResultSerializer)
+    def post(self, request):
+        serializer = SimulationRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        overrides = dict(data.pop("options"))
+        config = engine_configuration(protocol_current())
+        design = overrides.pop("design", None) or data.pop("design", None) or configured_design(config)
+        if len(data["true_dlt"]) != len(config["dose_levels"]):
+            raise InvalidInput.for_field(
+                "true_dlt", f"Give one probability per dose level ({len(config['dose_levels'])})."
+            )
+        try:
+            options = boin_options(config) if design == "boin" else escalation_options(config, **overrides)
+        except ConfigError as error:
+            raise InvalidInput.for_field("options", str(error)) from error
+        result = simulate(design, true_dlt=data["true_dlt"], trials=data["trials"], seed=data["seed"], options=options)
+        return Response(SimulationResultSerializer(result.to_dict()).data)

@@ -86,3 +86,35 @@ def test_read_only_roles_may_ask_what_if(api_client_for):
     call_command("seed", verbosity=0)
 
     assert api_client_for(MONITOR).post(URL, {"path": "1N"}, format="json").status_code == 200
+
+
+def test_simulation_is_reproducible_by_seed(client):
+    request = {"design": "at3+3", "true_dlt": [0.05, 0.15, 0.35], "trials": 2000, "seed": 7}
+
+    first = client.post("/api/v1/escalation/simulate/", request, format="json")
+    second = client.post("/api/v1/escalation/simulate/", request, format="json")
+
+    assert first.status_code == 200
+    assert first.json() == second.json()
+    body = first.json()
+    assert [level["level"] for level in body["levels"]] == [1, 2, 3]
+    total = sum(level["p_selected"] for level in body["levels"]) + body["p_stop_no_tolerable_dose"]
+    assert total == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"true_dlt": [0.1, 0.2]}, "true_dlt"),
+        ({"true_dlt": [0.1, 0.2, 1.5]}, "true_dlt.2"),
+        ({"trials": 20_001}, "trials"),
+        ({"design": "crm"}, "design"),
+    ],
+)
+def test_bad_simulation_requests_name_the_field(client, changes, field):
+    request = {"true_dlt": [0.05, 0.15, 0.35], "trials": 100, **changes}
+
+    response = client.post("/api/v1/escalation/simulate/", request, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
