@@ -52,3 +52,10 @@ def upsert_audited(model: type[models.Model], *, lookup: dict, values: dict, act
             setattr(row, field, value)
     save_audited(row, actor=actor, reason=reason)
     return row, True
+
+
+def upsert_each(model: type[models.Model], rows, *, actor, reason: str) -> int:
+    """upsert_audited for each (lookup, values) pair; returns how many rows were created or changed."""
+    return sum(
+        upsert_audited(model, lookup=lookup, values=values, actor=actor, reason=reason)[1] for lookup, values in rows
+    )

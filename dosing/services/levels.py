@@ -3,7 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from ctit_trial.audit import require_reason, save_audited, upsert_audited
+from ctit_trial.audit import require_reason, save_audited, upsert_each
 from ctit_trial.errors import Conflict
 from dosing.models import DoseLevel
 from enrollment.models import Protocol
@@ -13,18 +13,14 @@ from enrollment.selectors import protocol_current
 @transaction.atomic
 def dose_levels_load(*, actor: AbstractBaseUser, protocol: Protocol, levels: list[dict]) -> int:
     """Create or update the protocol's dose levels (their status is left alone); returns rows changed."""
-    changed = 0
-    for item in levels:
-        values = {"label": item["label"], "viable_cells": int(item["viable_cells"]), "design_role": item["design_role"]}
-        _, did_change = upsert_audited(
-            DoseLevel,
-            lookup={"protocol": protocol, "level": item["level"]},
-            values=values,
-            actor=actor,
-            reason="Loaded from seeds/protocol.yaml",
+    rows = [
+        (
+            {"protocol": protocol, "level": item["level"]},
+            {"label": item["label"], "viable_cells": int(item["viable_cells"]), "design_role": item["design_role"]},
         )
-        changed += did_change
-    return changed
+        for item in levels
+    ]
+    return upsert_each(DoseLevel, rows, actor=actor, reason="Loaded from seeds/protocol.yaml")
 
 
 @transaction.atomic
