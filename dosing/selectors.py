@@ -23,11 +23,16 @@ def engine_configuration(protocol: Protocol) -> dict[str, Any]:
     }
 
 
+def design_options(config: dict[str, Any], *, design: str | None = None, **overrides) -> tuple[str, Any]:
+    """The design (configured unless given) and its typed options (raises ConfigError)."""
+    design = design or configured_design(config)
+    return design, boin_options(config) if design == "boin" else escalation_options(config, **overrides)
+
+
 def engine_decision(config: dict[str, Any], path: str, *, design: str | None = None, **overrides) -> Decision:
-    """The configured design's decision for a dose path (raises DosePathError / ConfigError)."""
-    if (design or configured_design(config)) == "boin":
-        return next_boin_decision(path, boin_options(config))
-    return next_decision(path, escalation_options(config, **overrides))
+    """The design's decision for a dose path (raises DosePathError / ConfigError)."""
+    design, options = design_options(config, design=design, **overrides)
+    return (next_boin_decision if design == "boin" else next_decision)(path, options)
 
 
 def dosed_subjects(protocol: Protocol, *, now: datetime) -> list[DosedSubject]:

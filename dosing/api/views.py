@@ -20,10 +20,10 @@ from dosing.api.serializers import (
     SrcDecisionSerializer,
 )
 from dosing.models import SrcDecision
-from dosing.rules.config import ConfigError, boin_options, configured_design, escalation_options
+from dosing.rules.config import ConfigError
 from dosing.rules.path import DosePathError
 from dosing.rules.simulate import simulate
-from dosing.selectors import engine_configuration, engine_decision, escalation_status
+from dosing.selectors import design_options, engine_configuration, engine_decision, escalation_status
 from enrollment.selectors import protocol_current
 
 
@@ -104,13 +104,13 @@ class EscalationSimulateView(APIView):
         data = dict(serializer.validated_data)
         overrides = dict(data.pop("options"))
         config = engine_configuration(protocol_current())
-        design = overrides.pop("design", None) or data.pop("design", None) or configured_design(config)
         if len(data["true_dlt"]) != len(config["dose_levels"]):
             raise InvalidInput.for_field(
                 "true_dlt", f"Give one probability per dose level ({len(config['dose_levels'])})."
             )
         try:
-            options = boin_options(config) if design == "boin" else escalation_options(config, **overrides)
+            chosen = overrides.pop("design", None) or data.get("design")
+            design, options = design_options(config, design=chosen, **overrides)
         except ConfigError as error:
             raise InvalidInput.for_field("options", str(error)) from error
         result = simulate(design, true_dlt=data["true_dlt"], trials=data["trials"], seed=data["seed"], options=options)
