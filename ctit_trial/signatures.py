@@ -12,7 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from ctit_trial.errors import InvalidInput, PermissionDenied
 
-WRONG_PASSWORD = "The password is not correct: the signature was not applied."
+WRONG_PASSWORD = "The password is not correct: the signature was not applied."  # noqa: S105 (a message)
 
 
 def authenticate_signer(*, user: AbstractBaseUser, password: str | None, field: str = "password") -> None:

@@ -1,8 +1,20 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm
+from ctit_trial.errors import DomainError
 from enrollment import selectors, services
-from enrollment.models import Criterion, Protocol, Site, SiteMembership, Subject
+from enrollment.admin_screening import ReadOnlyInline, current_outcome, signature_state
+from enrollment.models import (
+    Consent,
+    Criterion,
+    Protocol,
+    ScreenFailure,
+    Screening,
+    Site,
+    SiteMembership,
+    Subject,
+    SubjectIdentity,
+)
 
 
 @admin.register(Protocol)
@@ -57,15 +69,63 @@ class SubjectAddForm(ReasonForChangeForm):
         fields = ["site"]
 
 
+class ConsentInline(ReadOnlyInline):
+    model = Consent
+    fields = readonly_fields = ["version", "signed_at", "obtained_by", "recorded_by"]
+
+
+class ScreeningInline(ReadOnlyInline):
+    model = Screening
+    fields = readonly_fields = ["attempt", "screening_date", "outcome", "signature"]
+
+    @admin.display(description="Eligibility")
+    def outcome(self, screening):
+        return current_outcome(screening)
+
+    @admin.display(description="Investigator signature")
+    def signature(self, screening):
+        return signature_state(screening)
+
+
+class ScreenFailureInline(ReadOnlyInline):
+    model = ScreenFailure
+    fields = readonly_fields = ["recorded_at", "reason", "recorded_by"]
+
+
+class IdentityInline(ReadOnlyInline):
+    model = SubjectIdentity
+    fields = readonly_fields = ["full_name", "national_id", "phone", "email"]
+
+
 @admin.register(Subject)
 class SubjectAdmin(AuditedAdmin):
-    list_display = ["study_number", "site", "status", "created_at"]
+    list_display = ["study_number", "site", "status", "created_at", "enrolled_at"]
     list_filter = ["site", "status"]
     search_fields = ["study_number"]
-    readonly_fields = ["study_number", "site", "status", "created_at"]
+    readonly_fields = ["study_number", "site", "status", "created_at", "enrolled_at"]
+    actions = ["enroll"]
 
     def get_queryset(self, request):
         return selectors.subjects_visible_to(request.user)
+
+    def get_inlines(self, request, obj):
+        if obj is None:
+            return []
+        inlines = [ConsentInline, ScreeningInline, ScreenFailureInline]
+        return [IdentityInline, *inlines] if request.user.has_perm("enrollment.view_subjectidentity") else inlines
+
+    def has_enroll_permission(self, request):
+        return request.user.has_perm("enrollment.enroll_subject")
+
+    @admin.action(description="Enroll (signed eligible, in window: claims a dose slot)", permissions=["enroll"])
+    def enroll(self, request, queryset):
+        for subject in queryset:
+            try:
+                slot = services.subject_enroll(actor=request.user, subject=subject)
+            except DomainError as error:
+                self.message_user(request, f"{subject}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{subject} enrolled at {slot.dose_level.label}.", messages.SUCCESS)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

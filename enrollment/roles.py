@@ -9,16 +9,29 @@ DATA_MANAGER = "data_manager"
 MONITOR = "monitor"
 SPONSOR_SAFETY = "sponsor_safety"
 
-# Every clinical model a role may read; each role may read them all (scoping by site is separate).
+# Every clinical model a role may read; each role may read them all (scoping by site is separate). Direct
+# identifiers (enrollment.subjectidentity) are not here: only the roles in SITE_STAFF_WRITES may see them.
 READABLE_MODELS = (
     "enrollment.protocol",
     "enrollment.site",
     "enrollment.sitemembership",
     "enrollment.subject",
     "enrollment.criterion",
+    "enrollment.consent",
+    "enrollment.screening",
+    "enrollment.screeninglab",
+    "enrollment.screeningserology",
+    "enrollment.eligibilityevaluation",
+    "enrollment.criterionverdict",
+    "enrollment.eligibilitysignature",
+    "enrollment.screenfailure",
     "dosing.doselevel",
     "safety.visitdefinition",
     "safety.ctcaeterm",
+    "safety.visit",
+    "safety.adverseevent",
+    "safety.dltassessment",
+    "safety.saereport",
     "dosing.doseslot",
     "dosing.infusion",
     "dosing.srcdecision",
@@ -52,13 +65,48 @@ def _perm(model_label: str, action: str) -> str:
     return f"{app_label}.{action}_{model}"
 
 
+# Site staff who meet subjects: register them, record identifiers, consent and screening, and enroll.
+SITE_STAFF_WRITES = (
+    "enrollment.subject:add,change",
+    "enrollment.subjectidentity:view,add,change",
+    "enrollment.consent:add",
+    "enrollment.screening:add,change",
+    "safety.visit:add,change",
+    "safety.adverseevent:add,change",
+)
+
 ROLES: dict[str, Role] = {
     role.key: role
     for role in (
-        Role(STUDY_COORDINATOR, "Study coordinator", writes=("enrollment.subject:add,change",)),
-        Role(INVESTIGATOR, "Investigator", writes=("enrollment.subject:add,change",)),
-        Role(SRC_MEMBER, "SRC member", writes=("dosing.srcdecision:add",), extra=("dosing.sign_srcdecision",)),
-        Role(DATA_MANAGER, "Data manager", writes=("enrollment.subject:change", "enrollment.site:change")),
+        Role(STUDY_COORDINATOR, "Study coordinator", writes=SITE_STAFF_WRITES, extra=("enrollment.enroll_subject",)),
+        Role(
+            INVESTIGATOR,
+            "Investigator",
+            writes=SITE_STAFF_WRITES,
+            extra=(
+                "enrollment.enroll_subject",
+                "enrollment.sign_eligibility",
+                "safety.adjudicate_dlt",
+                "safety.report_sae",
+            ),
+        ),
+        Role(
+            SRC_MEMBER,
+            "SRC member",
+            writes=("dosing.srcdecision:add",),
+            extra=("dosing.sign_srcdecision", "safety.adjudicate_dlt"),
+        ),
+        Role(
+            DATA_MANAGER,
+            "Data manager",
+            writes=(
+                "enrollment.subject:change",
+                "enrollment.site:change",
+                "enrollment.screening:change",
+                "safety.visit:change",
+                "safety.adverseevent:change",
+            ),
+        ),
         Role(MONITOR, "Monitor", sees_all_sites=True),
         Role(SPONSOR_SAFETY, "Sponsor safety", sees_all_sites=True),
     )

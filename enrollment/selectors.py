@@ -1,10 +1,24 @@
-"""Reads of sites, roles and subjects, always scoped to what the caller may see."""
+"""Reads of sites, roles, subjects, consents, screenings and eligibility, always scoped to what the caller may see."""
+
+from dataclasses import dataclass
+from typing import Literal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from ctit_trial.errors import Conflict, InvalidInput, NotVisible
-from enrollment.models import Protocol, Site, SiteMembership, Subject
+from ctit_trial.signatures import content_digest
+from enrollment.documents import screening_document
+from enrollment.models import (
+    Consent,
+    EligibilityEvaluation,
+    EligibilitySignature,
+    Protocol,
+    Screening,
+    Site,
+    SiteMembership,
+    Subject,
+)
 from enrollment.roles import GROUP_TO_ROLE
 
 
@@ -77,3 +91,77 @@ def site_for_request(user: AbstractBaseUser, *, code: str | None) -> Site:
     if len(sites) != 1:
         raise InvalidInput.for_field("site", "Name the site (its code): you work at more than one site, or none.")
     return sites[0]
+
+
+def consents_of(subject: Subject) -> QuerySet[Consent]:
+    """A subject's consents, oldest first."""
+    return subject.consents.select_related("subject__site", "obtained_by", "recorded_by").order_by("signed_at", "pk")
+
+
+def consent_latest(subject: Subject) -> Consent | None:
+    """The consent a new screening relies on: the most recently signed one."""
+    return consents_of(subject).last()
+
+
+def screenings_visible_to(user: AbstractBaseUser) -> QuerySet[Screening]:
+    """Screenings of the sites the user may see, with what their documents and statuses need."""
+    return (
+        Screening.objects.filter(subject__site__in=sites_visible_to(user))
+        .annotate(
+            is_current=~Exists(Screening.objects.filter(subject=OuterRef("subject"), attempt__gt=OuterRef("attempt")))
+        )
+        .select_related("subject__site", "consent", "serology", "recorded_by")
+        .prefetch_related("labs", "signatures", "evaluations__verdicts__criterion")
+        .order_by("subject__site__code", "subject__sequence", "attempt")
+    )
+
+
+def screening_get_visible(user: AbstractBaseUser, *, pk: int, subject: Subject | None = None) -> Screening:
+    """One screening (of `subject`, when given), or NotVisible."""
+    screenings = screenings_visible_to(user).filter(pk=pk)
+    screening = (screenings.filter(subject=subject) if subject else screenings).first()
+    if screening is None:
+        raise NotVisible("Screening not found.")
+    return screening
+
+
+def screening_current(subject: Subject) -> Screening | None:
+    """The subject's latest screening attempt (earlier ones are kept, but only this one counts)."""
+    return subject.screenings.select_related("subject__site", "consent", "serology").order_by("attempt").last()
+
+
+def evaluation_current(screening: Screening) -> EligibilityEvaluation | None:
+    """The screening's most recent evaluation (uses prefetched rows when present)."""
+    return max(screening.evaluations.all(), key=lambda row: (row.evaluated_at, row.pk), default=None)
+
+
+def evaluations_visible_to(user: AbstractBaseUser) -> QuerySet[EligibilityEvaluation]:
+    """Evaluations of screenings at the sites the user may see, with their verdicts."""
+    return (
+        EligibilityEvaluation.objects.filter(screening__subject__site__in=sites_visible_to(user))
+        .select_related("screening__subject__site", "evaluated_by")
+        .prefetch_related("verdicts__criterion")
+        .order_by("-evaluated_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class SignatureStatus:
+    """Whether the screening's current data carry a valid investigator signature (computed, never stored)."""
+
+    state: Literal["unsigned", "valid", "invalidated"]
+    signature: EligibilitySignature | None  # the valid one, else the latest one
+
+    @property
+    def is_valid(self) -> bool:
+        return self.state == "valid"
+
+
+def signature_status(screening: Screening) -> SignatureStatus:
+    """Valid while a signature's digest equals the digest of the screening's current document."""
+    signatures = sorted(screening.signatures.all(), key=lambda row: (row.signed_at, row.pk))
+    if not signatures:
+        return SignatureStatus("unsigned", None)
+    digest = content_digest(screening_document(screening))
+    valid = [signature for signature in signatures if signature.content_digest == digest]
+    return SignatureStatus("valid", valid[-1]) if valid else SignatureStatus("invalidated", signatures[-1])

@@ -60,3 +60,40 @@ def set_open_level(level: int) -> None:
         if dose_level.status != wanted:
             dose_level.status = wanted
             save_audited(dose_level, actor=system_actor(), reason="test set-up")
+
+
+def make_consent(*, subject: Subject, signed_at, actor=None, version: str = "1.0"):
+    """A recorded informed consent (by a member of the subject's site, or the superuser)."""
+    actor = actor or get_user_model().objects.filter(is_superuser=True).first() or _superuser()
+    return services.consent_record(actor=actor, subject=subject, version=version, signed_at=signed_at)
+
+
+def make_screening(*, subject: Subject, document: dict, actor=None):
+    """A screening saved from an Appendix A document (the subject needs a consent first)."""
+    actor = actor or get_user_model().objects.filter(is_superuser=True).first() or _superuser()
+    return services.screening_record(actor=actor, subject=subject, document=document)
+
+
+def make_site_member(*, site: Site, role_key: str = "investigator"):
+    """A staff user working at one site (an investigator unless another role is named)."""
+    return make_staff_user(role_key=role_key, sites=[site])
+
+
+def make_visit_schedule(*, infusion, actor=None):
+    """The subject's D0…D30 visits created from its infusion through the safety service."""
+    from safety import services as safety_services
+
+    return safety_services.visit_schedule_create(actor=actor or system_actor(), infusion=infusion)
+
+
+def make_adverse_event(*, subject: Subject, onset_date, term: str | None = "fever", actor=None, **values):
+    """An AE recorded through the safety service (defaults: grade 1, possibly related, expected)."""
+    from safety import services as safety_services
+    from safety.models import CtcaeTerm
+
+    fields = {"verbatim_term": term or values.get("other_term", "Other event"), "grade": 1}
+    fields |= {"relatedness": "possibly", "expectedness": "expected", **values}
+    if term:
+        fields["ctcae_term"] = CtcaeTerm.objects.get(code=term)
+    actor = actor or make_site_member(site=subject.site)
+    return safety_services.ae_record(actor=actor, subject=subject, onset_date=onset_date, **fields)

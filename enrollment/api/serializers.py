@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ctit_trial.api.serializers import ReasonForChangeSerializer
@@ -17,12 +18,21 @@ class SiteUpdateSerializer(ReasonForChangeSerializer):
     is_active = serializers.BooleanField(required=False)
 
 
+@extend_schema_field(
+    {"type": "string", "enum": Subject.Status.values, "description": "The subject's status."},
+    component_name="SubjectStatusEnum",
+)
+class SubjectStatusField(serializers.ChoiceField):
+    """Subject status, one named schema component wherever a subject is shown."""
+
+
 class SubjectSerializer(serializers.ModelSerializer):
     site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    status = SubjectStatusField(choices=Subject.Status.choices, read_only=True)
 
     class Meta:
         model = Subject
-        fields = ["id", "study_number", "site", "status", "created_at"]
+        fields = ["id", "study_number", "site", "status", "created_at", "enrolled_at"]
         read_only_fields = fields
 
 

@@ -1,13 +1,27 @@
+from django.contrib.auth import get_user_model
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ctit_trial.api.exceptions import NON_FIELD
 from ctit_trial.api.permissions import requires
-from ctit_trial.errors import InvalidInput
+from ctit_trial.errors import InvalidInput, NotVisible
 from enrollment import selectors, services
+from enrollment.api.permissions import requires_by_method
+from enrollment.api.screening_serializers import (
+    ConsentCreateSerializer,
+    ConsentSerializer,
+    EnrollmentSerializer,
+    IdentitySerializer,
+    IdentityUpdateSerializer,
+    ScreenFailRequestSerializer,
+    ScreenFailureSerializer,
+    SubjectDetailSerializer,
+)
 from enrollment.api.serializers import (
     EligibilityResultSerializer,
     MeSerializer,
@@ -16,6 +30,7 @@ from enrollment.api.serializers import (
     SubjectCreateSerializer,
     SubjectSerializer,
 )
+from enrollment.models import Subject, SubjectIdentity
 from enrollment.rules import ENGINE_VERSION, EligibilityLimits, evaluate_eligibility, parse_screening_document
 
 
@@ -61,15 +76,29 @@ class SiteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(SiteSerializer(site).data)
 
 
+class SubjectFilter(filters.FilterSet):
+    site = filters.CharFilter(field_name="site__code", help_text="Site code, e.g. BJ01.")
+
+    class Meta:
+        model = Subject
+        fields = {"status": ["exact"], "site__code": ["exact"]}
+
+
 class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Subjects of the caller's sites, by study number only."""
+    """Subjects of the caller's sites, by study number only; each status transition is its own POST action."""
 
     serializer_class = SubjectSerializer
-    filterset_fields = {"status": ["exact"], "site__code": ["exact"]}
+    filterset_class = SubjectFilter
     ordering_fields = ["study_number", "created_at"]
 
     def get_queryset(self):
-        return selectors.subjects_visible_to(self.request.user)
+        subjects = selectors.subjects_visible_to(self.request.user)
+        if self.action == "retrieve":
+            subjects = subjects.prefetch_related("screen_failures__criteria", "screen_failures__recorded_by")
+        return subjects
+
+    def get_serializer_class(self):
+        return SubjectDetailSerializer if self.action == "retrieve" else SubjectSerializer
 
     @extend_schema(request=SubjectCreateSerializer, responses={201: SubjectSerializer})
     def create(self, request):
@@ -78,6 +107,111 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         site = selectors.site_for_request(request.user, code=serializer.validated_data["site"])
         subject = services.subject_register(actor=request.user, site=site)
         return Response(SubjectSerializer(subject).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["GET"],
+        responses=IdentitySerializer,
+        summary="The subject's direct identifiers.",
+        description="Only for roles holding enrollment.view_subjectidentity (study coordinator, investigator).",
+    )
+    @extend_schema(
+        methods=["PUT"],
+        request=IdentityUpdateSerializer,
+        responses=IdentitySerializer,
+        summary="Record the subject's identifiers, or correct them with a reason.",
+        description="A correction of recorded identifiers needs `reason` (kept in the audit trail).",
+    )
+    @action(
+        detail=True,
+        methods=["get", "put"],
+        permission_classes=[
+            requires_by_method(GET="enrollment.view_subjectidentity", PUT="enrollment.change_subjectidentity")
+        ],
+    )
+    def identity(self, request, pk=None):
+        subject = self.get_object()
+        if request.method == "GET":
+            identity = SubjectIdentity.objects.filter(subject=subject).select_related("subject").first()
+            if identity is None:
+                raise NotVisible(f"No identifiers are recorded for {subject}.")
+            return Response(IdentitySerializer(identity).data)
+        serializer = IdentityUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        identity = services.identity_save(
+            actor=request.user, subject=subject, reason=values.pop("reason", ""), **values
+        )
+        return Response(IdentitySerializer(identity).data)
+
+    @extend_schema(methods=["GET"], responses=ConsentSerializer(many=True), summary="The subject's consents.")
+    @extend_schema(
+        methods=["POST"],
+        request=ConsentCreateSerializer,
+        responses={201: ConsentSerializer},
+        summary="Record a signed informed consent.",
+        description="Its calendar day at the site is the IN1 reference; screening data need a consent first.",
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        pagination_class=None,
+        filter_backends=[],
+        permission_classes=[requires_by_method(GET="enrollment.view_consent", POST="enrollment.add_consent")],
+    )
+    def consent(self, request, pk=None):
+        subject = self.get_object()
+        if request.method == "GET":
+            return Response(ConsentSerializer(selectors.consents_of(subject), many=True).data)
+        serializer = ConsentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        values["obtained_by"] = _staff_user(values.get("obtained_by"))
+        consent = services.consent_record(actor=request.user, subject=subject, **values)
+        return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses=EnrollmentSerializer,
+        summary="Enroll the subject and claim a dose slot.",
+        description="Only a subject whose current screening is eligible, validly signed by an investigator and "
+        "inside the screening window, on the planned enrollment date. The dose slot is claimed in the same "
+        "transaction; a 409 says why enrollment is refused.",
+    )
+    @action(detail=True, methods=["post"], permission_classes=[requires("enrollment.enroll_subject")])
+    def enroll(self, request, pk=None):
+        slot = services.subject_enroll(actor=request.user, subject=self.get_object())
+        subject = selectors.subject_get_visible(request.user, pk=slot.subject.pk)
+        return Response(EnrollmentSerializer({"subject": subject, "slot": slot}).data)
+
+    @extend_schema(
+        request=ScreenFailRequestSerializer,
+        responses={201: ScreenFailureSerializer},
+        summary="Record a screen failure.",
+        description="Records the failing criteria of the current evaluation; the subject may be re-screened "
+        "afterwards by saving a new screening.",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="screen-fail",
+        permission_classes=[requires("enrollment.enroll_subject")],
+    )
+    def screen_fail(self, request, pk=None):
+        serializer = ScreenFailRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reason = serializer.validated_data["reason"]
+        failure = services.subject_screen_fail(actor=request.user, subject=self.get_object(), reason=reason)
+        return Response(ScreenFailureSerializer(failure).data, status=status.HTTP_201_CREATED)
+
+
+def _staff_user(username: str | None):
+    """The active user named, or None when no name is given (400 naming `obtained_by` when unknown)."""
+    if not username:
+        return None
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise InvalidInput.for_field("obtained_by", f"Unknown user '{username}'.")
+    return user
 
 
 class EligibilityCheckView(APIView):

@@ -1,11 +1,13 @@
-"""The trial, its sites and staff memberships, and the subjects screened at each site."""
+"""The trial, its eligibility criteria catalogue, its sites and the staff memberships of each site."""
 
 import zoneinfo
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 
@@ -54,6 +56,18 @@ class Site(models.Model):
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"
 
+    def local_date(self, instant: datetime) -> date:
+        """The site-local calendar day of an instant: days are counted in the site's time zone."""
+        return instant.astimezone(zoneinfo.ZoneInfo(self.time_zone)).date()
+
+    def local_isoformat(self, instant: datetime) -> str:
+        """An instant in site-local time with its UTC offset, e.g. 2026-03-10T09:00:00+08:00."""
+        return instant.astimezone(zoneinfo.ZoneInfo(self.time_zone)).isoformat()
+
+    def today(self) -> date:
+        """Today's calendar day at the site."""
+        return self.local_date(timezone.now())
+
 
 class SiteMembership(models.Model):
     """A staff user works at a site: they see and change only their sites' subjects."""
@@ -69,32 +83,6 @@ class SiteMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.site.code}"
-
-
-class Subject(models.Model):
-    """A person in the trial, known to the service by study number only (identifiers are kept apart)."""
-
-    class Status(models.TextChoices):
-        SCREENING = "screening", "Screening"
-        SCREEN_FAILED = "screen_failed", "Screen failure"
-        ENROLLED = "enrolled", "Enrolled"
-        DOSED = "dosed", "Dosed"
-        COMPLETED = "completed", "Completed"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="subjects")
-    sequence = models.PositiveIntegerField(help_text="Per-site running number behind the study number.")
-    study_number = models.CharField(max_length=24, unique=True, editable=False)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCREENING)
-    created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["site__code", "sequence"]
-        constraints = [models.UniqueConstraint(fields=["site", "sequence"], name="unique_subject_sequence_per_site")]
-
-    def __str__(self) -> str:
-        return self.study_number
 
 
 class Criterion(models.Model):

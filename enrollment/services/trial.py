@@ -1,4 +1,4 @@
-"""Writes for sites, memberships, roles and subject registration: one transaction each, audited."""
+"""Trial set-up and registration: roles, protocol and criteria, sites, memberships, staff, subject numbers."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission

@@ -1,0 +1,217 @@
+"""Admin for consents, identifiers, screenings, evaluations, signatures and screen failures (entered via the API).
+
+Screenings and consents are read-only here: they are entered through the API (the Appendix A document), so the
+admin shows them with their history and offers the actions that call services ("Evaluate eligibility again").
+"""
+
+import json
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm
+from ctit_trial.errors import DomainError
+from enrollment import selectors, services
+from enrollment.documents import screening_document
+from enrollment.models import (
+    Consent,
+    CriterionVerdict,
+    EligibilityEvaluation,
+    EligibilitySignature,
+    ScreenFailure,
+    Screening,
+    ScreeningLab,
+    ScreeningSerology,
+    SubjectIdentity,
+)
+from enrollment.services.subjects import IDENTITY_FIELDS
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown beside their parent; written only by services."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def signature_state(screening: Screening) -> str:
+    """'valid (Wang Fang, 2026-03-04 02:00 UTC)', 'invalidated (…)' or 'unsigned'."""
+    status = selectors.signature_status(screening)
+    if status.signature is None:
+        return status.state
+    signed = status.signature
+    return f"{status.state} ({signed.printed_name}, {signed.signed_at:%Y-%m-%d %H:%M} UTC)"
+
+
+def current_outcome(screening: Screening) -> str:
+    evaluation = selectors.evaluation_current(screening)
+    return evaluation.get_outcome_display() if evaluation else "—"
+
+
+class LabInline(ReadOnlyInline):
+    model = ScreeningLab
+    fields = readonly_fields = ["analyte", "value", "unit", "uln", "lln"]
+    show_change_link = False
+
+
+class SerologyInline(ReadOnlyInline):
+    model = ScreeningSerology
+    fields = readonly_fields = [
+        "hiv_ab",
+        "tp_ab",
+        "hcv_ab",
+        "hcv_rna_above_uln",
+        "hbsag",
+        "hbv_history",
+        "hbcab",
+        "hbv_dna_iu_ml",
+        "hbv_dna_date",
+    ]
+    show_change_link = False
+
+
+class EvaluationInline(ReadOnlyInline):
+    model = EligibilityEvaluation
+    fields = readonly_fields = ["outcome", "engine_version", "protocol_version", "evaluated_at", "evaluated_by"]
+
+
+@admin.register(Screening)
+class ScreeningAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "subject", "attempt", "screening_date", "outcome", "signature"]
+    list_filter = ["subject__site", "screening_date"]
+    search_fields = ["subject__study_number"]
+    inlines = [LabInline, SerologyInline, EvaluationInline]
+    actions = ["evaluate_again"]
+    readonly_fields = ["outcome", "signature", "document"]
+
+    def get_queryset(self, request):
+        return selectors.screenings_visible_to(request.user)
+
+    @admin.display(description="Eligibility")
+    def outcome(self, screening):
+        return current_outcome(screening)
+
+    @admin.display(description="Investigator signature")
+    def signature(self, screening):
+        return signature_state(screening)
+
+    @admin.display(description="Appendix A document (what the engine evaluates and the signature covers)")
+    def document(self, screening):
+        return format_html("<pre>{}</pre>", json.dumps(screening_document(screening), indent=2, default=str))
+
+    def has_evaluate_permission(self, request):
+        return request.user.has_perm("enrollment.change_screening") or request.user.has_perm("enrollment.add_screening")
+
+    @admin.action(description="Evaluate eligibility again", permissions=["evaluate"])
+    def evaluate_again(self, request, queryset):
+        for screening in queryset:
+            try:
+                evaluation = services.eligibility_evaluate(actor=request.user, screening=screening)
+            except DomainError as error:
+                self.message_user(request, f"{screening}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{screening}: {evaluation.get_outcome_display()}.", messages.SUCCESS)
+
+
+class VerdictInline(ReadOnlyInline):
+    model = CriterionVerdict
+    fields = readonly_fields = ["criterion", "status", "reason"]
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("criterion")
+
+
+@admin.register(EligibilityEvaluation)
+class EligibilityEvaluationAdmin(ReadOnlyAdmin):
+    list_display = ["screening", "outcome", "engine_version", "protocol_version", "evaluated_at", "evaluated_by"]
+    list_filter = ["outcome", "engine_version", "screening__subject__site"]
+    search_fields = ["screening__subject__study_number"]
+    inlines = [VerdictInline]
+
+    def get_queryset(self, request):
+        return selectors.evaluations_visible_to(request.user)
+
+
+@admin.register(EligibilitySignature)
+class EligibilitySignatureAdmin(ReadOnlyAdmin):
+    list_display = ["screening", "printed_name", "meaning", "signed_at", "still_valid"]
+    search_fields = ["screening__subject__study_number", "printed_name"]
+
+    def get_queryset(self, request):
+        screenings = selectors.screenings_visible_to(request.user)
+        return EligibilitySignature.objects.filter(screening__in=screenings).select_related("screening__subject")
+
+    @admin.display(boolean=True, description="Valid (data unchanged since signing)")
+    def still_valid(self, signature):
+        status = selectors.signature_status(signature.screening)
+        return status.is_valid and status.signature.pk == signature.pk
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    list_display = ["subject", "version", "signed_at", "obtained_by", "recorded_by"]
+    list_filter = ["subject__site", "version"]
+    search_fields = ["subject__study_number"]
+
+    def get_queryset(self, request):
+        return Consent.objects.filter(subject__in=selectors.subjects_visible_to(request.user)).select_related(
+            "subject__site", "obtained_by", "recorded_by"
+        )
+
+
+@admin.register(ScreenFailure)
+class ScreenFailureAdmin(ReadOnlyAdmin):
+    list_display = ["subject", "recorded_at", "failed_criteria", "reason"]
+    list_filter = ["subject__site"]
+    search_fields = ["subject__study_number"]
+
+    def get_queryset(self, request):
+        failures = ScreenFailure.objects.filter(subject__in=selectors.subjects_visible_to(request.user))
+        return failures.select_related("subject").prefetch_related("criteria")
+
+    @admin.display(description="Failed criteria")
+    def failed_criteria(self, failure):
+        return ", ".join(criterion.code for criterion in failure.criteria.all()) or "—"
+
+
+class IdentityForm(ReasonForChangeForm):
+    class Meta:
+        model = SubjectIdentity
+        fields = ["subject", *IDENTITY_FIELDS]
+
+
+@admin.register(SubjectIdentity)
+class SubjectIdentityAdmin(AuditedAdmin):
+    """Direct identifiers: only roles holding the identity permissions see this page at all."""
+
+    form = IdentityForm
+    list_display = ["subject", "full_name"]
+    search_fields = ["subject__study_number", "full_name"]
+
+    def get_queryset(self, request):
+        identities = SubjectIdentity.objects.filter(subject__in=selectors.subjects_visible_to(request.user))
+        return identities.select_related("subject")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["subject"] if obj else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "subject":
+            member_sites = selectors.sites_of_member(request.user)
+            kwargs["queryset"] = selectors.subjects_visible_to(request.user).filter(
+                site__in=member_sites, identity__isnull=True
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_through_service(self, request, obj, form, change, reason):
+        values = {field: getattr(obj, field) for field in IDENTITY_FIELDS}
+        identity = services.identity_save(actor=request.user, subject=obj.subject, reason=reason, **values)
+        obj.__dict__.update(identity.__dict__)

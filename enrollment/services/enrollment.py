@@ -1,0 +1,101 @@
+"""Enrollment of a signed-eligible subject (claiming a dose slot) and screen failures."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from ctit_trial.audit import require_reason, save_audited
+from ctit_trial.errors import Conflict
+from enrollment.models import CriterionVerdict, EligibilityEvaluation, ScreenFailure, Screening, Subject
+from enrollment.rules.window import enrollment_day_problem, screening_window_problem
+from enrollment.selectors import evaluation_current, protocol_current, screening_current, signature_status
+from enrollment.services.common import check_transition, subject_lock, subject_transition
+
+Status = Subject.Status
+
+
+@transaction.atomic
+def subject_enroll(*, actor: AbstractBaseUser, subject: Subject):
+    """Enroll a subject whose current screening is signed eligible and in its window; returns the dose slot."""
+    from dosing import services as dosing_services  # dosing depends on enrollment: resolved at call time
+
+    subject = subject_lock(actor=actor, subject=subject)
+    check_transition(subject, Status.ENROLLED)
+    screening = screening_current(subject)
+    _check_enrollable(subject, screening)
+    slot = dosing_services.slot_claim(actor=actor, subject=subject)
+    subject_transition(
+        actor=actor,
+        subject=subject,
+        to=Status.ENROLLED,
+        reason=f"Enrolled on signed eligible screening #{screening.attempt}; dose slot at {slot.dose_level.label}",
+        enrolled_at=timezone.now(),
+    )
+    return slot
+
+
+def _check_enrollable(subject: Subject, screening: Screening | None) -> None:
+    """Refuse (409) unless the current screening is eligible, validly signed and inside its windows."""
+    if screening is None:
+        raise Conflict(f"{subject} has no screening: record one and have it signed before enrolling.")
+    evaluation = evaluation_current(screening)
+    if evaluation is None or evaluation.outcome != EligibilityEvaluation.Outcome.ELIGIBLE:
+        outcome = evaluation.outcome if evaluation else "not evaluated"
+        raise Conflict(f"The current screening (#{screening.attempt}) of {subject} is {outcome}, not eligible.")
+    _check_signature(subject, screening)
+    problem = _timing_problem(subject, screening)
+    if problem:
+        raise Conflict(problem)
+
+
+def _check_signature(subject: Subject, screening: Screening) -> None:
+    """An investigator's signature must cover the screening's current data."""
+    status = signature_status(screening)
+    if status.state == "unsigned":
+        raise Conflict(
+            f"The eligibility of screening #{screening.attempt} of {subject} is not signed by an investigator."
+        )
+    if status.state == "invalidated":
+        raise Conflict(
+            f"The signature of screening #{screening.attempt} of {subject} ({status.signature.printed_name}, "
+            f"{status.signature.signed_at:%Y-%m-%d %H:%M} UTC) is no longer valid: the screening data changed after "
+            f"signing. An investigator must sign it again."
+        )
+
+
+def _timing_problem(subject: Subject, screening: Screening) -> str | None:
+    """The screening window before D0 and the enrollment day, in the site's calendar."""
+    site, infusion_at = subject.site, screening.planned_infusion_at
+    infusion_day = site.local_date(infusion_at) if infusion_at else None
+    valid_days = protocol_current().configuration["scheduling"]["screening_labs_valid_days"]
+    return screening_window_problem(
+        screening_date=screening.screening_date, infusion_day=infusion_day, labs_valid_days=valid_days
+    ) or enrollment_day_problem(
+        today=site.today(), planned_enrollment_date=screening.planned_enrollment_date, infusion_day=infusion_day
+    )
+
+
+@transaction.atomic
+def subject_screen_fail(*, actor: AbstractBaseUser, subject: Subject, reason: str | None) -> ScreenFailure:
+    """Record a screen failure with the current evaluation's failing criteria; the subject may be re-screened."""
+    reason = require_reason(reason)
+    subject = subject_lock(actor=actor, subject=subject)
+    if subject.status == Status.ENROLLED:
+        raise Conflict(f"{subject} is enrolled: a failure after enrollment is recorded at the D−1 gate (dosing).")
+    check_transition(subject, Status.SCREEN_FAILED)
+    screening = screening_current(subject)
+    evaluation = evaluation_current(screening) if screening else None
+    failure = ScreenFailure(
+        subject=subject,
+        screening=screening,
+        evaluation=evaluation,
+        reason=reason,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    save_audited(failure, actor=actor, reason=reason)
+    if evaluation is not None:
+        failing = evaluation.verdicts.filter(status=CriterionVerdict.Status.FAIL).values_list("criterion", flat=True)
+        failure.criteria.set(list(failing))
+    subject_transition(actor=actor, subject=subject, to=Status.SCREEN_FAILED, reason=f"Screen failure: {reason}")
+    return failure
