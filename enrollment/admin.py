@@ -100,7 +100,7 @@ class IdentityInline(ReadOnlyInline):
 @admin.register(Subject)
 class SubjectAdmin(AuditedAdmin):
     list_display = ["study_number", "site", "status", "created_at", "enrolled_at"]
-    list_filter = ["site", "status"]
+    list_filter = ["site", "status", ("dose_slots__dose_level", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["study_number"]
     readonly_fields = ["study_number", "site", "status", "created_at", "enrolled_at"]
     actions = ["enroll"]

@@ -78,10 +78,15 @@ class SiteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
 class SubjectFilter(filters.FilterSet):
     site = filters.CharFilter(field_name="site__code", help_text="Site code, e.g. BJ01.")
+    dose_level = filters.NumberFilter(method="filter_dose_level", help_text="Dose level (1–3) of an active slot.")
 
     class Meta:
         model = Subject
         fields = {"status": ["exact"], "site__code": ["exact"]}
+
+    def filter_dose_level(self, queryset, name, value):
+        active = queryset.filter(dose_slots__dose_level__level=value).exclude(dose_slots__status="released")
+        return active.distinct()
 
 
 class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

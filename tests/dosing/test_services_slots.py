@@ -191,3 +191,20 @@ def test_twenty_concurrent_claims_for_three_free_slots(site_a):
     assert outcomes.count("refused") == 17
     assert DoseSlot.objects.filter(dose_level__level=2, status="claimed").count() == 3
     assert Infusion.objects.count() == 2
+
+
+@time_machine.travel(NOW, tick=False)
+def test_subjects_filter_by_dose_level(trial, api_client_for):
+    from enrollment.roles import MONITOR
+
+    set_open_level(1)
+    first = make_infusion(subject=make_subject(site=trial), level=1, started_at=NOW - timedelta(days=40)).subject
+    set_open_level(2)
+    second = make_infusion(subject=make_subject(site=trial), level=2, started_at=NOW - timedelta(days=3)).subject
+    client = api_client_for(MONITOR)
+
+    level_one = client.get("/api/v1/subjects/?dose_level=1").json()["results"]
+    level_two = client.get("/api/v1/subjects/?dose_level=2").json()["results"]
+
+    assert [row["study_number"] for row in level_one] == [first.study_number]
+    assert [row["study_number"] for row in level_two] == [second.study_number]
