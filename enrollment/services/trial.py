@@ -5,7 +5,7 @@ from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.db import transaction
 from django.db.models import Max
 
-from ctit_trial.audit import require_reason, save_audited, system_actor, upsert_audited
+from ctit_trial.audit import require_reason, save_audited, system_actor, upsert_audited, upsert_each
 from ctit_trial.errors import InvalidInput, PermissionDenied
 from enrollment.models import Criterion, Protocol, Site, SiteMembership, Subject
 from enrollment.roles import ROLES
@@ -125,23 +125,15 @@ def protocol_load(*, actor: AbstractBaseUser, config: dict) -> Protocol:
 @transaction.atomic
 def criteria_load(*, actor: AbstractBaseUser, protocol: Protocol, catalogue: dict) -> int:
     """Create or update the eligibility criteria catalogue; returns how many rows changed."""
-    changed = 0
-    for item in catalogue["criteria"]:
-        values = {
-            "kind": item["kind"],
-            "number": item["number"],
-            "text": item["text"],
-            "catalogue_version": str(catalogue["version"]),
-        }
-        _, did_change = upsert_audited(
-            Criterion,
-            lookup={"protocol": protocol, "code": item["code"]},
-            values=values,
-            actor=actor,
-            reason="Loaded from seeds/criteria.yaml",
+    version = str(catalogue["version"])
+    rows = [
+        (
+            {"protocol": protocol, "code": item["code"]},
+            {"kind": item["kind"], "number": item["number"], "text": item["text"], "catalogue_version": version},
         )
-        changed += did_change
-    return changed
+        for item in catalogue["criteria"]
+    ]
+    return upsert_each(Criterion, rows, actor=actor, reason="Loaded from seeds/criteria.yaml")
 
 
 @transaction.atomic
