@@ -1,7 +1,19 @@
-from django.contrib import admin
+"""Safety admin: visits and adverse events edited through services; DLT and SAE signatures shown read-only.
 
-from ctit_trial.admin_base import ReadOnlyAdmin
-from safety.models import CtcaeTerm, VisitDefinition
+Adjudication and SAE report sign-off need the signer's password again, so they are API actions
+(POST /api/v1/adverse-events/{id}/adjudicate/, …/sae-report/); the admin shows their state and history.
+"""
+
+import copy
+
+from django import forms
+from django.contrib import admin
+from django.utils import timezone
+
+from ctit_trial.admin_base import REASON_REQUIRED, AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm
+from enrollment.selectors import sites_of_member, subjects_visible_to
+from safety import selectors, services
+from safety.models import AdverseEvent, CtcaeTerm, DltAssessment, SaeReport, Visit, VisitDefinition
 
 
 @admin.register(VisitDefinition)
@@ -15,3 +27,181 @@ class CtcaeTermAdmin(ReadOnlyAdmin):
     list_display = ["term", "meddra_code", "soc", "category", "ctcae_version"]
     list_filter = ["category", "ctcae_version", "soc"]
     search_fields = ["term", "meddra_code", "code"]
+
+
+class VisitRecordForm(ReasonForChangeForm):
+    """Record a visit (no reason needed the first time); correcting a recorded or missed visit needs one."""
+
+    class Meta:
+        model = Visit
+        fields = ["visit_date", "platelets", "ae_review_done"]
+
+    def clean(self):
+        cleaned = forms.ModelForm.clean(self)
+        reason = (cleaned.get("reason_for_change") or "").strip()
+        if self.instance.status != Visit.Status.PLANNED and self.has_changed() and not reason:
+            self.add_error("reason_for_change", REASON_REQUIRED)
+        if cleaned.get("visit_date") is None:
+            self.add_error("visit_date", "Give the date of the visit.")
+            return cleaned
+        errors = services.visit_errors(self.instance, visit_date=cleaned["visit_date"], platelets=cleaned["platelets"])
+        for field, message in errors.items():
+            if message:
+                self.add_error(field, message)
+        return cleaned
+
+
+@admin.register(Visit)
+class VisitAdmin(AuditedAdmin):
+    form = VisitRecordForm
+    list_display = ["subject", "code", "target_date", "window", "visit_date", "platelets", "status", "deviation"]
+    list_filter = ["status", "deviation", "definition__code", "subject__site"]
+    search_fields = ["subject__study_number"]
+    readonly_fields = ["subject", "definition", "target_date", "window", "status", "deviation", "deviation_reason"]
+
+    def get_queryset(self, request):
+        return selectors.visits_visible_to(request.user)
+
+    def has_add_permission(self, request):
+        return False  # the schedule is created from the infusion
+
+    @admin.display(description="Visit", ordering="definition__target_day")
+    def code(self, visit):
+        return visit.definition.code
+
+    @admin.display(description="Window (site-local)")
+    def window(self, visit):
+        return f"{visit.window_earliest} … {visit.window_latest}"
+
+    def save_through_service(self, request, obj, form, change, reason):
+        values = {field: form.cleaned_data[field] for field in ("visit_date", "platelets", "ae_review_done")}
+        visit = services.visit_record(actor=request.user, visit=obj, reason=reason or None, **values)
+        obj.__dict__.update(visit.__dict__)
+
+
+class AdverseEventForm(ReasonForChangeForm):
+    """An AE as the API takes it; the services' field checks run before saving."""
+
+    class Meta:
+        model = AdverseEvent
+        fields = ["subject", *services.AE_FIELDS]
+
+    def clean(self):
+        cleaned = super().clean()
+        candidate = copy.copy(self.instance)
+        for field, value in cleaned.items():
+            if field in self._meta.fields:
+                setattr(candidate, field, value)
+        if candidate.subject_id is None:
+            return cleaned
+        for field, message in services.ae_errors(candidate, now=timezone.now()).items():
+            if message and field not in self.errors:
+                self.add_error(field if field in self.fields else None, message)
+        return cleaned
+
+
+class AdjudicationFilter(admin.SimpleListFilter):
+    title = "DLT adjudication"
+    parameter_name = "adjudication"
+
+    def lookups(self, request, model_admin):
+        return [(state.value, state.value.replace("_", " ")) for state in selectors.AdjudicationState]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        keep = [ae.pk for ae in queryset if selectors.adjudication_state(ae).value == self.value()]
+        return queryset.filter(pk__in=keep)
+
+
+@admin.register(AdverseEvent)
+class AdverseEventAdmin(AuditedAdmin):
+    form = AdverseEventForm
+    list_filter = [
+        "grade",
+        "serious",
+        ("dlt_assessment__is_candidate", admin.BooleanFieldListFilter),
+        AdjudicationFilter,
+        "relatedness",
+        "source",
+        "subject__site",
+    ]
+    search_fields = ["subject__study_number", "verbatim_term", "other_term", "ctcae_term__term"]
+    readonly_fields = ["source", "ctcae_version", "susar", "onset_day", "dlt_flag", "adjudication"]
+
+    def get_queryset(self, request):
+        return selectors.adverse_events_visible_to(request.user)
+
+    def get_list_display(self, request):
+        clocks, now = selectors.safety_config().clocks, timezone.now()
+
+        @admin.display(description="SAE clock")
+        def sae_clock(ae):
+            clock = selectors.sae_clock(ae, clocks=clocks, now=now)
+            return "—" if clock is None else f"{clock.status.value} (due {clock.deadline:%Y-%m-%d %H:%M} UTC)"
+
+        return ["subject", "verbatim_term", "grade", "onset_date", "relatedness", "serious", "adjudication", sae_clock]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "subject"] if obj else self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "subject":
+            kwargs["queryset"] = subjects_visible_to(request.user).filter(site__in=sites_of_member(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="Onset study day")
+    def onset_day(self, ae):
+        day = selectors.onset_study_day(ae) if ae.pk else None
+        return "—" if day is None else f"D{day}"
+
+    @admin.display(description="DLT flag")
+    def dlt_flag(self, ae):
+        assessment = selectors.dlt_assessment_of(ae) if ae.pk else None
+        return "—" if assessment is None else assessment.flag_reason
+
+    @admin.display(description="DLT adjudication")
+    def adjudication(self, ae):
+        return selectors.adjudication_state(ae).value.replace("_", " ") if ae.pk else "—"
+
+    def save_through_service(self, request, obj, form, change, reason):
+        fields = [name for name in form.changed_data if name in services.AE_FIELDS]
+        values = {name: form.cleaned_data[name] for name in (fields if change else services.AE_FIELDS)}
+        if change:
+            ae = services.ae_update(actor=request.user, ae=obj, reason=reason, **values)
+        else:
+            ae = services.ae_record(actor=request.user, subject=form.cleaned_data["subject"], **values)
+        obj.__dict__.update(ae.__dict__)
+
+
+@admin.register(DltAssessment)
+class DltAssessmentAdmin(ReadOnlyAdmin):
+    list_display = ["adverse_event", "is_candidate", "rule", "decision", "state", "printed_name", "signed_at"]
+    list_filter = ["is_candidate", "rule", "decision"]
+    search_fields = ["adverse_event__subject__study_number"]
+
+    def get_queryset(self, request):
+        subjects = subjects_visible_to(request.user)
+        return DltAssessment.objects.filter(adverse_event__subject__in=subjects).select_related(
+            "adverse_event__subject__site", "adverse_event__subject__infusion"
+        )
+
+    @admin.display(description="Adjudication (valid while the AE's DLT facts are unchanged)")
+    def state(self, assessment):
+        return selectors.adjudication_state(assessment.adverse_event).value.replace("_", " ")
+
+
+@admin.register(SaeReport)
+class SaeReportAdmin(ReadOnlyAdmin):
+    list_display = ["adverse_event", "reported_at", "printed_name", "meaning", "signed_at", "still_valid"]
+    search_fields = ["adverse_event__subject__study_number"]
+
+    def get_queryset(self, request):
+        subjects = subjects_visible_to(request.user)
+        return SaeReport.objects.filter(adverse_event__subject__in=subjects).select_related(
+            "adverse_event__subject__site", "adverse_event__ctcae_term"
+        )
+
+    @admin.display(boolean=True, description="Valid (AE unchanged since signing)")
+    def still_valid(self, report):
+        return selectors.sae_report_valid(report.adverse_event)

@@ -1,5 +1,10 @@
-"""Protocol reference data of the safety follow-up: the visit schedule and the CTCAE catalogue."""
+"""Safety follow-up: visit schedule and CTCAE catalogue (reference), visits, adverse events, DLTs, SAE reports."""
 
+from functools import reduce
+from operator import or_
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -50,3 +55,259 @@ class CtcaeTerm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term} (CTCAE v{self.ctcae_version}, MedDRA {self.meddra_code})"
+
+
+SERIOUSNESS_CRITERIA = (
+    "sae_death",
+    "sae_life_threatening",
+    "sae_hospitalization",
+    "sae_disability",
+    "sae_congenital_anomaly",
+    "sae_medically_important",
+)
+
+
+def _any_of(fields: tuple[str, ...]) -> models.Q:
+    return reduce(or_, (models.Q(**{name: True}) for name in fields))
+
+
+class Visit(models.Model):
+    """A scheduled follow-up visit of a dosed subject: target day and window in site-local calendar dates."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        DONE = "done", "Done"
+        MISSED = "missed", "Missed"
+
+    subject = models.ForeignKey("enrollment.Subject", on_delete=models.PROTECT, related_name="visits")
+    definition = models.ForeignKey(VisitDefinition, on_delete=models.PROTECT, related_name="visits")
+    target_date = models.DateField(help_text="Site-local calendar day of the target study day.")
+    window_earliest = models.DateField()
+    window_latest = models.DateField()
+    visit_date = models.DateField(null=True, blank=True, help_text="Site-local day the visit took place.")
+    platelets = models.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Platelet count, ×10⁹/L (at D0: the pre-infusion baseline).",
+    )
+    ae_review_done = models.BooleanField(default=False, help_text="Adverse events were reviewed at this visit.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    deviation = models.BooleanField(default=False, help_text="Protocol deviation: the visit was out of its window.")
+    deviation_reason = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["subject", "target_date", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "definition"], name="one_visit_per_definition"),
+            models.CheckConstraint(
+                condition=models.Q(window_earliest__lte=models.F("target_date"))
+                & models.Q(target_date__lte=models.F("window_latest")),
+                name="visit_target_inside_window",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="done", visit_date__isnull=False)
+                | (~models.Q(status="done") & models.Q(visit_date__isnull=True)),
+                name="done_visit_has_date",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(deviation=False) | ~models.Q(deviation_reason=""), name="deviation_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.definition.code} ({self.get_status_display()})"
+
+
+# The allowed visit status changes; each has its own service (a missed visit may still be recorded late).
+VISIT_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Visit.Status.PLANNED: (Visit.Status.DONE, Visit.Status.MISSED),
+    Visit.Status.MISSED: (Visit.Status.DONE,),
+    Visit.Status.DONE: (Visit.Status.DONE,),  # corrections, with a reason
+}
+
+
+class AdverseEvent(models.Model):
+    """An adverse event with every field of PROTOCOL.md §6; study day and emergence are derived, not stored."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Entered by site staff"
+        LAB = "lab", "Graded from a lab result"
+
+    class Relatedness(models.TextChoices):
+        PENDING = "", "Not yet assessed"
+        DEFINITELY = "definitely", "Definitely related"
+        PROBABLY = "probably", "Probably related"
+        POSSIBLY = "possibly", "Possibly related"
+        UNLIKELY = "unlikely", "Unlikely related"
+        NOT_RELATED = "not_related", "Not related"
+
+    class Expectedness(models.TextChoices):
+        PENDING = "", "Not yet assessed"
+        EXPECTED = "expected", "Expected (listed in the Investigator's Brochure)"
+        UNEXPECTED = "unexpected", "Unexpected"
+
+    class ActionTaken(models.TextChoices):
+        NOT_APPLICABLE = "not_applicable", "Not applicable (after the single infusion)"
+        NONE = "none", "Dose not changed"
+        INTERRUPTED = "infusion_interrupted", "Infusion interrupted"
+        STOPPED = "infusion_stopped", "Infusion stopped"
+
+    class Outcome(models.TextChoices):
+        NOT_RECOVERED = "not_recovered", "Not recovered / not resolved"
+        RECOVERING = "recovering", "Recovering / resolving"
+        RECOVERED = "recovered", "Recovered / resolved"
+        RECOVERED_WITH_SEQUELAE = "recovered_with_sequelae", "Recovered / resolved with sequelae"
+        FATAL = "fatal", "Fatal"
+        UNKNOWN = "unknown", "Unknown"
+
+    subject = models.ForeignKey("enrollment.Subject", on_delete=models.PROTECT, related_name="adverse_events")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    verbatim_term = models.CharField(max_length=200)
+    ctcae_term = models.ForeignKey(CtcaeTerm, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    other_term = models.CharField(max_length=200, blank=True, help_text="CTCAE term outside the catalogue.")
+    other_meddra_code = models.CharField(max_length=12, blank=True, help_text="MedDRA code of the other term.")
+    ctcae_version = models.CharField(max_length=10)
+    grade = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    onset_date = models.DateField(help_text="Site-local calendar day.")
+    end_date = models.DateField(null=True, blank=True)
+    ongoing = models.BooleanField(default=True)
+    serious = models.BooleanField(default=False)
+    sae_death = models.BooleanField("results in death", default=False)
+    sae_life_threatening = models.BooleanField("life-threatening", default=False)
+    sae_hospitalization = models.BooleanField("requires or prolongs hospitalization", default=False)
+    sae_disability = models.BooleanField("persistent or significant disability", default=False)
+    sae_congenital_anomaly = models.BooleanField("congenital anomaly / birth defect", default=False)
+    sae_medically_important = models.BooleanField("other medically important event", default=False)
+    relatedness = models.CharField(max_length=12, choices=Relatedness.choices, blank=True)
+    expectedness = models.CharField(max_length=12, choices=Expectedness.choices, blank=True)
+    action_taken = models.CharField(max_length=25, choices=ActionTaken.choices, default=ActionTaken.NOT_APPLICABLE)
+    outcome = models.CharField(max_length=25, choices=Outcome.choices, default=Outcome.NOT_RECOVERED)
+    treatment = models.TextField(blank=True, help_text="Treatment given for the event.")
+    fever_resolved_within_hours = models.DecimalField(
+        max_digits=6, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    lab_resolved_within_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    resolved_without_sequelae = models.BooleanField(default=False)
+    neutropenia_duration_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    awareness_at = models.DateTimeField(null=True, blank=True, help_text="When site staff learned of the SAE.")
+    sponsor_aware_on = models.DateField(null=True, blank=True, help_text="Day 0 of the sponsor's SUSAR clock.")
+    susar = models.BooleanField(default=False, help_text="Serious, related and unexpected (set by the services).")
+    susar_reported_on = models.DateField(null=True, blank=True, help_text="Sponsor's SUSAR report to authorities.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["subject", "onset_date", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(grade__gte=1, grade__lte=5), name="ae_grade_1_to_5"),
+            models.CheckConstraint(
+                condition=models.Q(ongoing=True, end_date__isnull=True)
+                | models.Q(ongoing=False, end_date__isnull=False, end_date__gte=models.F("onset_date")),
+                name="ae_ongoing_or_ended_after_onset",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ctcae_term__isnull=False, other_term="", other_meddra_code="")
+                | (models.Q(ctcae_term__isnull=True) & ~models.Q(other_term="") & ~models.Q(other_meddra_code="")),
+                name="ae_catalogue_term_or_other_term",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(serious=False, **dict.fromkeys(SERIOUSNESS_CRITERIA, False))
+                | (models.Q(serious=True, awareness_at__isnull=False) & _any_of(SERIOUSNESS_CRITERIA)),
+                name="ae_serious_iff_criterion",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(grade=5, outcome="fatal") | (~models.Q(grade=5) & ~models.Q(outcome="fatal")),
+                name="ae_grade_5_iff_fatal",
+            ),
+            models.UniqueConstraint(
+                fields=["subject", "ctcae_term"],
+                condition=models.Q(source="lab", ongoing=True),
+                name="one_open_lab_episode_per_term",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.verbatim_term} (grade {self.grade}, onset {self.onset_date})"
+
+    @property
+    def term_name(self) -> str:
+        """The CTCAE term, from the catalogue or entered as another term."""
+        return self.ctcae_term.term if self.ctcae_term_id else self.other_term
+
+    @property
+    def seriousness_criteria(self) -> list[str]:
+        """The ICH E2A criteria that make this AE serious."""
+        return [name for name in SERIOUSNESS_CRITERIA if getattr(self, name)]
+
+
+class DltAssessment(models.Model):
+    """One per AE: the DLT candidate flag (recomputed on every AE save) and its signed adjudication."""
+
+    # Validity is never stored: an adjudication counts while its digest equals the digest of the AE's current
+    # DLT facts (safety.selectors.adjudication_state), so a later change invalidates it by itself.
+
+    class Decision(models.TextChoices):
+        NONE = "", "Not adjudicated"
+        CONFIRM = "confirm", "Confirmed DLT"
+        REJECT = "reject", "Rejected: not a DLT"
+
+    adverse_event = models.OneToOneField(AdverseEvent, on_delete=models.PROTECT, related_name="dlt_assessment")
+    is_candidate = models.BooleanField(default=False)
+    rule = models.CharField(max_length=40, blank=True, help_text="The DLT rule that flagged the AE.")
+    flag_reason = models.TextField()
+    flagged_at = models.DateTimeField()
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    decision_reason = models.TextField(blank=True)
+    adjudicator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    printed_name = models.CharField(max_length=150, blank=True)
+    meaning = models.CharField(max_length=60, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    content_digest = models.CharField(max_length=64, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["adverse_event"]
+        permissions = [("adjudicate_dlt", "Can adjudicate DLT candidates (SRC members, investigators)")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(decision="", signed_at__isnull=True, adjudicator__isnull=True)
+                | (
+                    ~models.Q(decision="")
+                    & models.Q(signed_at__isnull=False, adjudicator__isnull=False)
+                    & ~models.Q(decision_reason="")
+                    & ~models.Q(content_digest="")
+                ),
+                name="dlt_adjudication_is_signed_with_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        flag = f"DLT candidate ({self.rule})" if self.is_candidate else "not a DLT candidate"
+        return f"{self.adverse_event}: {flag}"
+
+
+class SaeReport(models.Model):
+    """The investigator's signed record that an SAE was reported to the sponsor (the 24-hour clock stops)."""
+
+    adverse_event = models.OneToOneField(AdverseEvent, on_delete=models.PROTECT, related_name="sae_report")
+    reported_at = models.DateTimeField(help_text="When the report reached the sponsor.")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(max_length=150)
+    meaning = models.CharField(max_length=60)
+    signed_at = models.DateTimeField()
+    content_digest = models.CharField(max_length=64)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["reported_at", "pk"]
+        permissions = [("report_sae", "Can sign SAE reports to the sponsor (investigators)")]
+
+    def __str__(self) -> str:
+        return f"SAE report of {self.adverse_event} at {self.reported_at:%Y-%m-%d %H:%M} UTC by {self.printed_name}"

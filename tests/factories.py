@@ -91,9 +91,10 @@ def make_adverse_event(*, subject: Subject, onset_date, term: str | None = "feve
     from safety import services as safety_services
     from safety.models import CtcaeTerm
 
-    fields = {"verbatim_term": term or values.get("other_term", "Other event"), "grade": 1}
+    catalogue_term = CtcaeTerm.objects.get(code=term) if term else None
+    fields = {"verbatim_term": catalogue_term.term if term else values.get("other_term", "Other event"), "grade": 1}
     fields |= {"relatedness": "possibly", "expectedness": "expected", **values}
     if term:
-        fields["ctcae_term"] = CtcaeTerm.objects.get(code=term)
+        fields["ctcae_term"] = catalogue_term
     actor = actor or make_site_member(site=subject.site)
     return safety_services.ae_record(actor=actor, subject=subject, onset_date=onset_date, **fields)

@@ -16,4 +16,5 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("", include("enrollment.api.urls")),
     path("", include("dosing.api.urls")),
+    path("", include("safety.api.urls")),
 ]

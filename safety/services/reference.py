@@ -1,4 +1,4 @@
-"""Writes of the safety app: loading the visit schedule and the CTCAE catalogue."""
+"""Reference data of the safety app: the protocol's visit schedule and the CTCAE catalogue, loaded from seeds/."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction

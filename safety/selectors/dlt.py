@@ -1,0 +1,128 @@
+"""DLT reads: the candidate flag of an AE, the validity of its adjudication, and the facts the escalation uses.
+
+An adjudication is valid while the digest it was signed with equals the digest of the AE's current DLT facts;
+it is computed on every read, so a later change to a DLT-relevant fact invalidates it without a stored flag.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ctit_trial.signatures import content_digest
+from safety.models import AdverseEvent, DltAssessment
+from safety.rules.dlt import AdverseEventFacts, DltFlag, flag_dlt_candidate, is_related
+from safety.selectors.adverse_events import dlt_assessment_of, onset_study_day, term_flags
+from safety.selectors.common import dlt_rules, number_text, safety_config
+
+PENDING_NOTE = "relatedness not yet assessed: counted as related until the investigator assesses it"
+
+
+def counts_as_related(ae: AdverseEvent) -> bool:
+    """Definitely, probably or possibly related; an unassessed (lab-graded) AE counts as related until assessed."""
+    return ae.relatedness == AdverseEvent.Relatedness.PENDING or is_related(ae.relatedness, rules=dlt_rules())
+
+
+def dlt_flag(ae: AdverseEvent, *, window_days: int) -> DltFlag:
+    """Whether the AE is a DLT candidate under the seeded rules, with the rule and the reason."""
+    day = onset_study_day(ae)
+    if day is None:
+        return DltFlag(False, None, "no infusion recorded: the DLT window has not started")
+    facts = AdverseEventFacts(
+        grade=ae.grade,
+        related=counts_as_related(ae),
+        onset_study_day=day,
+        flags=term_flags(ae),
+        resolved_within_hours=ae.fever_resolved_within_hours,
+        resolved_within_days=ae.lab_resolved_within_days,
+        resolved_without_sequelae=ae.resolved_without_sequelae,
+        neutropenia_duration_days=ae.neutropenia_duration_days,
+    )
+    flag = flag_dlt_candidate(facts, rules=dlt_rules(), window_days=window_days)
+    if ae.relatedness == AdverseEvent.Relatedness.PENDING:
+        return DltFlag(flag.is_candidate, flag.rule, f"{flag.reason}; {PENDING_NOTE}")
+    return flag
+
+
+def dlt_content(ae: AdverseEvent, assessment: DltAssessment) -> dict:
+    """What an adjudicator signs: the AE's DLT-relevant facts, the flag, and the decision with its reason."""
+    return {
+        "adverse_event": ae.pk,
+        "term": [ae.ctcae_term_id, ae.other_term, ae.other_meddra_code],
+        "grade": ae.grade,
+        "relatedness": ae.relatedness,
+        "onset_date": ae.onset_date,
+        "onset_study_day": onset_study_day(ae),
+        "fever_resolved_within_hours": number_text(ae.fever_resolved_within_hours),
+        "lab_resolved_within_days": ae.lab_resolved_within_days,
+        "resolved_without_sequelae": ae.resolved_without_sequelae,
+        "neutropenia_duration_days": ae.neutropenia_duration_days,
+        "flag": [assessment.is_candidate, assessment.rule],
+        "decision": [assessment.decision, assessment.decision_reason],
+    }
+
+
+class AdjudicationState(StrEnum):
+    """Where an AE stands in DLT adjudication."""
+
+    NOT_CANDIDATE = "not_candidate"
+    PENDING = "pending"  # a candidate never adjudicated
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    INVALIDATED = "invalidated"  # adjudicated, then a DLT-relevant fact changed: adjudicate again
+
+
+def adjudication_state(ae: AdverseEvent) -> AdjudicationState:
+    """The AE's adjudication state, with validity computed from the current facts."""
+    assessment = dlt_assessment_of(ae)
+    if assessment is None or not assessment.is_candidate:
+        return AdjudicationState.NOT_CANDIDATE
+    if not assessment.decision:
+        return AdjudicationState.PENDING
+    if assessment.content_digest != content_digest(dlt_content(ae, assessment)):
+        return AdjudicationState.INVALIDATED
+    if assessment.decision == DltAssessment.Decision.CONFIRM:
+        return AdjudicationState.CONFIRMED
+    return AdjudicationState.REJECTED
+
+
+def related_grade2_in_window(ae: AdverseEvent, *, window_days: int) -> bool:
+    """An AE assessed as related, of grade ≥ 2, with onset in D0…D<window_days> (the titration trigger's AE)."""
+    # Unassessed relatedness does not count here: it may hold a decision (as a DLT candidate), never change one.
+    day = onset_study_day(ae)
+    related = is_related(ae.relatedness, rules=dlt_rules())
+    return day is not None and 0 <= day <= window_days and ae.grade >= 2 and related
+
+
+@dataclass(frozen=True)
+class SubjectDltFacts:
+    """What the escalation engine needs to know about one subject's AEs."""
+
+    dlt_confirmed: bool  # an adjudicated, confirmed DLT (valid adjudication)
+    related_grade2: bool  # a related (definitely/probably/possibly) AE of grade ≥2 with onset in the DLT window
+    unadjudicated_candidates: int  # DLT candidates without a valid adjudication
+
+
+def dlt_facts(subject_ids: Iterable[int]) -> dict[int, SubjectDltFacts]:
+    """Each subject's DLT facts from current data, in two queries; subjects without any AE are absent."""
+    events = list(
+        AdverseEvent.objects.filter(subject_id__in=list(subject_ids))
+        .select_related("subject__site", "subject__infusion", "dlt_assessment")
+        .order_by("subject_id", "pk")
+    )
+    if not events:
+        return {}
+    window_days = safety_config().dlt_window_days
+    states: dict[int, list[tuple[AdjudicationState, bool]]] = {}
+    for ae in events:
+        states.setdefault(ae.subject_id, []).append(
+            (adjudication_state(ae), related_grade2_in_window(ae, window_days=window_days))
+        )
+    unresolved = (AdjudicationState.PENDING, AdjudicationState.INVALIDATED)
+    return {
+        subject_id: SubjectDltFacts(
+            dlt_confirmed=any(state == AdjudicationState.CONFIRMED for state, _ in rows),
+            related_grade2=any(grade2 for _, grade2 in rows),
+            unadjudicated_candidates=sum(state in unresolved for state, _ in rows),
+        )
+        for subject_id, rows in states.items()
+    }

@@ -1,0 +1,34 @@
+"""Every write of the safety app (services/selectors style): import from here."""
+
+from safety.services.adverse_events import AE_FIELDS, ae_errors, ae_record, ae_update
+from safety.services.dlt import dlt_adjudicate, dlt_flag_store, dlt_flags_refresh
+from safety.services.labs import LabResultGrade, lab_result_grade
+from safety.services.reference import ctcae_terms_load, visit_definitions_load
+from safety.services.sae import sae_report_record
+from safety.services.visits import (
+    visit_errors,
+    visit_mark_missed,
+    visit_record,
+    visit_schedule_create,
+    visit_schedule_shift,
+)
+
+__all__ = [
+    "AE_FIELDS",
+    "LabResultGrade",
+    "ae_errors",
+    "ae_record",
+    "ae_update",
+    "ctcae_terms_load",
+    "dlt_adjudicate",
+    "dlt_flag_store",
+    "dlt_flags_refresh",
+    "lab_result_grade",
+    "sae_report_record",
+    "visit_definitions_load",
+    "visit_errors",
+    "visit_mark_missed",
+    "visit_record",
+    "visit_schedule_create",
+    "visit_schedule_shift",
+]

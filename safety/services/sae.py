@@ -1,0 +1,64 @@
+"""SAE reports to the sponsor: signed by the investigator ("reported to sponsor"), stopping the 24-hour clock."""
+
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from ctit_trial.audit import save_audited
+from ctit_trial.errors import Conflict, PermissionDenied
+from ctit_trial.signatures import authenticate_signer, content_digest, printed_name
+from safety import selectors
+from safety.models import AdverseEvent, SaeReport
+from safety.services.adverse_events import ae_lock
+from safety.services.common import raise_if_any, require_site_member
+
+REPORT_PERMISSION = "safety.report_sae"
+REPORT_MEANING = "reported to sponsor"
+
+
+def _reported_at_error(ae: AdverseEvent, reported_at: datetime, now: datetime) -> str | None:
+    if reported_at > now:
+        return "The report time cannot be in the future."
+    if ae.awareness_at and reported_at < ae.awareness_at:
+        return f"The report cannot precede awareness of the SAE ({ae.awareness_at:%Y-%m-%d %H:%M} UTC)."
+    return None
+
+
+def _signed_report(ae: AdverseEvent, *, actor: AbstractBaseUser, reported_at: datetime, now: datetime) -> SaeReport:
+    """The report with the signer's printed name and the digest of the AE content as reported."""
+    return SaeReport(
+        adverse_event=ae,
+        reported_at=reported_at,
+        signer=actor,
+        printed_name=printed_name(actor),
+        meaning=REPORT_MEANING,
+        signed_at=now,
+        content_digest=content_digest(selectors.sae_report_content(ae, reported_at=reported_at)),
+    )
+
+
+@transaction.atomic
+def sae_report_record(
+    *, actor: AbstractBaseUser, ae: AdverseEvent, reported_at: datetime, password: str | None
+) -> SaeReport:
+    """Record, under the investigator's signature, that the SAE was reported to the sponsor."""
+    authenticate_signer(user=actor, password=password)
+    if not actor.has_perm(REPORT_PERMISSION):
+        raise PermissionDenied("Only investigators sign SAE reports to the sponsor.")
+    ae = ae_lock(ae)
+    require_site_member(actor, ae.subject)
+    if not ae.serious:
+        raise Conflict(f"{ae} is not serious: no SAE report is due.")
+    existing = selectors.sae_report_of(ae)
+    if existing is not None:
+        raise Conflict(f"This SAE was already reported to the sponsor at {existing.reported_at:%Y-%m-%d %H:%M} UTC.")
+    now = timezone.now()
+    raise_if_any({"reported_at": _reported_at_error(ae, reported_at, now)})
+    report = _signed_report(ae, actor=actor, reported_at=reported_at, now=now)
+    save_audited(report, actor=actor, reason=f"SAE {REPORT_MEANING} (signed)")
+    if ae.sponsor_aware_on is None:
+        ae.sponsor_aware_on = selectors.site_today(ae.subject.site, now=reported_at)
+        save_audited(ae, actor=actor, reason="The sponsor knows of the SAE from its report (SUSAR day 0)")
+    return report

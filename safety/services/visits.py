@@ -1,0 +1,142 @@
+"""The visit schedule: created from the infusion (D0 in site-local days), shifted, recorded, marked missed."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from ctit_trial.audit import require_reason, save_audited
+from ctit_trial.errors import Conflict
+from dosing.models import Infusion
+from safety import selectors
+from safety.models import VISIT_TRANSITIONS, Visit, VisitDefinition
+from safety.rules import windows
+from safety.selectors.common import site_zone
+from safety.services.common import raise_if_any, require_site_member, subject_lock
+from safety.services.dlt import dlt_flags_refresh
+
+
+def _schedule(infusion: Infusion) -> tuple[date, dict[int, tuple[VisitDefinition, windows.ScheduledVisit]]]:
+    """D0 and every follow-up visit (target day ≥ 0) placed on the subject's calendar, by definition id."""
+    d0 = windows.d0_date(infusion.started_at, site_zone(infusion.subject.site))
+    definitions = VisitDefinition.objects.filter(protocol_id=infusion.dose_level.protocol_id, target_day__gte=0)
+    return d0, {
+        row.pk: (row, windows.schedule_visit(d0, windows.VisitDefinition(**_window_fields(row))))
+        for row in definitions.order_by("target_day", "pk")
+    }
+
+
+def _window_fields(row: VisitDefinition) -> dict:
+    fields = ("code", "label", "target_day", "window_before", "window_after")
+    return {name: getattr(row, name) for name in fields}
+
+
+@transaction.atomic
+def visit_schedule_create(*, actor: AbstractBaseUser, infusion: Infusion) -> list[Visit]:
+    """Create the subject's D0…D30 visits from the infusion; idempotent (returns only the visits created)."""
+    subject = subject_lock(infusion.subject)
+    infusion.subject = subject
+    d0, schedule = _schedule(infusion)
+    existing = set(Visit.objects.filter(subject=subject).values_list("definition_id", flat=True))
+    created = []
+    for definition_id, (definition, placed) in schedule.items():
+        if definition_id in existing:
+            continue
+        visit = Visit(
+            subject=subject,
+            definition=definition,
+            target_date=placed.target_date,
+            window_earliest=placed.earliest,
+            window_latest=placed.latest,
+        )
+        save_audited(visit, actor=actor, reason=f"Visit schedule created from the infusion (D0 = {d0})")
+        created.append(visit)
+    if created:
+        dlt_flags_refresh(actor=actor, subject=subject, reason=f"D0 set to {d0}: DLT flags recomputed")
+    return created
+
+
+@transaction.atomic
+def visit_schedule_shift(*, actor: AbstractBaseUser, infusion: Infusion, reason: str | None) -> list[Visit]:
+    """Move the planned, not yet recorded visits to the infusion's (corrected) D0; returns the visits moved."""
+    reason = require_reason(reason)
+    subject = subject_lock(infusion.subject)
+    infusion.subject = subject
+    d0, schedule = _schedule(infusion)
+    moved = []
+    planned = Visit.objects.select_for_update().filter(subject=subject, status=Visit.Status.PLANNED)
+    for visit in planned.order_by("target_date", "pk"):
+        placed = schedule[visit.definition_id][1]
+        wanted = (placed.target_date, placed.earliest, placed.latest)
+        if (visit.target_date, visit.window_earliest, visit.window_latest) == wanted:
+            continue
+        visit.target_date, visit.window_earliest, visit.window_latest = wanted
+        save_audited(visit, actor=actor, reason=reason)
+        moved.append(visit)
+    dlt_flags_refresh(actor=actor, subject=subject, reason=f"D0 is {d0}: DLT flags recomputed ({reason})")
+    return moved
+
+
+def _visit_lock(visit: Visit) -> Visit:
+    return Visit.objects.select_for_update(of=("self",)).select_related("subject__site", "definition").get(pk=visit.pk)
+
+
+def visit_errors(visit: Visit, *, visit_date: date, platelets: Decimal | None) -> dict[str, str | None]:
+    """What is wrong with recording a visit on this date with this count (site-local today)."""
+    today = selectors.site_today(visit.subject.site, now=timezone.now())
+    return {
+        "visit_date": (
+            f"The visit date cannot be in the future (today at {visit.subject.site.code} is {today})."
+            if visit_date > today
+            else None
+        ),
+        "platelets": "A platelet count cannot be negative." if platelets is not None and platelets < 0 else None,
+    }
+
+
+@transaction.atomic
+def visit_record(
+    *,
+    actor: AbstractBaseUser,
+    visit: Visit,
+    visit_date: date,
+    platelets: Decimal | None,
+    ae_review_done: bool,
+    reason: str | None = None,
+) -> Visit:
+    """Record a visit; out of window it is recorded and flagged as a deviation. Later edits need a reason."""
+    visit = _visit_lock(visit)
+    require_site_member(actor, visit.subject)
+    is_edit = visit.status != Visit.Status.PLANNED
+    reason = require_reason(reason) if is_edit else "Visit recorded"
+    raise_if_any(visit_errors(visit, visit_date=visit_date, platelets=platelets))
+    deviation = selectors.deviation_of(visit, visit_date)
+    values = {"visit_date": visit_date, "platelets": platelets, "ae_review_done": ae_review_done}
+    values |= {"status": Visit.Status.DONE, "deviation": bool(deviation), "deviation_reason": deviation}
+    if all(getattr(visit, field) == value for field, value in values.items()):
+        return visit
+    for field, value in values.items():
+        setattr(visit, field, value)
+    save_audited(visit, actor=actor, reason=f"{reason}; protocol deviation" if deviation and not is_edit else reason)
+    return visit
+
+
+@transaction.atomic
+def visit_mark_missed(*, actor: AbstractBaseUser, visit: Visit, reason: str | None) -> Visit:
+    """Confirm that a planned visit whose window has closed did not take place (it may still be recorded late)."""
+    reason = require_reason(reason)
+    visit = _visit_lock(visit)
+    require_site_member(actor, visit.subject)
+    if Visit.Status.MISSED not in VISIT_TRANSITIONS[visit.status]:
+        raise Conflict(f"{visit} is {visit.get_status_display().lower()}: only a planned visit can be missed.")
+    today = selectors.site_today(visit.subject.site, now=timezone.now())
+    if today <= visit.window_latest:
+        raise Conflict(
+            f"The {visit.definition.code} window is open until {visit.window_latest}: "
+            f"a visit is missed only once its window has closed."
+        )
+    visit.status = Visit.Status.MISSED
+    save_audited(visit, actor=actor, reason=reason)
+    return visit
