@@ -1,5 +1,6 @@
 # The two commands: `make run` (set up everything and start the service) and `make test` (the whole check).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PYTEST_ARGS ?= -n 2
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

@@ -11,7 +11,7 @@ from dosing.rules.config import boin_options, configured_design, escalation_opti
 from dosing.rules.decision import Decision
 from dosing.rules.live import DosedSubject, dose_path, what_if_path, window_complete
 from dosing.rules.three_plus_three import next_decision
-from enrollment.models import Protocol
+from enrollment.models import Protocol, Subject
 
 
 def engine_configuration(protocol: Protocol) -> dict[str, Any]:
@@ -36,27 +36,35 @@ def engine_decision(config: dict[str, Any], path: str, *, design: str | None = N
 
 
 def dosed_subjects(protocol: Protocol, *, now: datetime) -> list[DosedSubject]:
-    """Every dosed subject in dosing order, with D0 and window completion in their site's time zone."""
+    """Every dosed subject in dosing order: D0 and window in their site's time zone, adjudicated DLT facts."""
+    from safety.selectors import dlt_facts  # safety reads dosing's infusions: resolved at call time
+
     window_days = protocol.configuration["scheduling"]["dlt_window_days"]
-    infusions = (
+    infusions = list(
         Infusion.objects.filter(dose_level__protocol=protocol)
         .select_related("subject__site", "dose_level")
         .order_by("started_at", "pk")
     )
-    facts = []
-    for infusion in infusions:
-        zone = ZoneInfo(infusion.subject.site.time_zone)
-        d0 = infusion.started_at.astimezone(zone).date()
-        facts.append(
-            DosedSubject(
-                subject_id=infusion.subject_id,
-                level=infusion.dose_level.level,
-                d0=d0,
-                window_complete=window_complete(d0, today=now.astimezone(zone).date(), window_days=window_days),
-                non_evaluable=infusion.early_stop == Infusion.EarlyStop.NON_TOXICITY,
-            )
-        )
-    return facts
+    facts = dlt_facts([infusion.subject_id for infusion in infusions])
+    return [
+        _dosed_subject(infusion, facts.get(infusion.subject_id), now=now, window_days=window_days)
+        for infusion in infusions
+    ]
+
+
+def _dosed_subject(infusion: Infusion, dlt, *, now: datetime, window_days: int) -> DosedSubject:
+    zone = ZoneInfo(infusion.subject.site.time_zone)
+    d0 = infusion.started_at.astimezone(zone).date()
+    return DosedSubject(
+        subject_id=infusion.subject_id,
+        level=infusion.dose_level.level,
+        d0=d0,
+        window_complete=window_complete(d0, today=now.astimezone(zone).date(), window_days=window_days),
+        non_evaluable=infusion.early_stop == Infusion.EarlyStop.NON_TOXICITY,
+        dlt_confirmed=bool(dlt and dlt.dlt_confirmed),
+        related_grade2=bool(dlt and dlt.related_grade2),
+        unadjudicated_candidates=dlt.unadjudicated_candidates if dlt else 0,
+    )
 
 
 @dataclass(frozen=True)
@@ -67,9 +75,9 @@ class Recommendation:
     decision: Decision
 
 
-def recommendation(protocol: Protocol, *, now: datetime) -> Recommendation:
-    """The engine's recommendation for the live trial, derived from current data."""
-    path = dose_path(dosed_subjects(protocol, now=now))
+def recommendation(protocol: Protocol, *, now: datetime, subjects: list[DosedSubject] | None = None) -> Recommendation:
+    """The engine's recommendation for the live trial (pass `subjects` when already read)."""
+    path = dose_path(dosed_subjects(protocol, now=now) if subjects is None else subjects)
     return Recommendation(path=path, decision=engine_decision(engine_configuration(protocol), path))
 
 
@@ -136,11 +144,21 @@ def _decision_blockers(decision: Decision, level: DoseLevel | None, protocol: Pr
     return blockers
 
 
+def _candidate_blockers(subjects: list[DosedSubject]) -> list[str]:
+    waiting = [subject for subject in subjects if subject.unadjudicated_candidates]
+    if not waiting:
+        return []
+    numbers = dict(Subject.objects.filter(pk__in=[s.subject_id for s in waiting]).values_list("pk", "study_number"))
+    listed = ", ".join(f"{numbers[s.subject_id]} (level {s.level})" for s in waiting)
+    return [f"DLT candidates await adjudication: {listed}."]
+
+
 def escalation_status(protocol: Protocol, *, now: datetime) -> dict[str, Any]:
     """The live path, the recommendation, what blocks dosing, the earliest next infusion and the what-ifs."""
-    live = recommendation(protocol, now=now)
+    subjects = dosed_subjects(protocol, now=now)
+    live = recommendation(protocol, now=now, subjects=subjects)
     level = open_level(protocol)
-    blockers = _decision_blockers(live.decision, level, protocol)
+    blockers = _candidate_blockers(subjects) + _decision_blockers(live.decision, level, protocol)
     if level is not None:
         blockers += _gap_and_sentinel_blockers(level, now=now)
     next_level = live.decision.dose_level if live.decision.action in ("enroll", "escalate") else None
