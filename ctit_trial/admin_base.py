@@ -1,9 +1,11 @@
 """Admin base: history visible, deletion refused, and a reason for change required on every edit."""
 
 from django import forms
+from django.contrib import messages
 from simple_history.admin import SimpleHistoryAdmin
 
 from ctit_trial.audit import REASON_REQUIRED, save_audited
+from ctit_trial.errors import DomainError
 
 
 class ReasonForChangeForm(forms.ModelForm):
@@ -50,3 +52,14 @@ class ReadOnlyAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def apply_to_each(model_admin, request, queryset, action, describe) -> None:
+    """Run a service for each selected row, reporting each result or refusal as an admin message."""
+    for obj in queryset:
+        try:
+            result = action(obj)
+        except DomainError as error:
+            model_admin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+        else:
+            model_admin.message_user(request, describe(obj, result), messages.SUCCESS)

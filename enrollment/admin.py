@@ -1,7 +1,6 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm
-from ctit_trial.errors import DomainError
+from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm, apply_to_each
 from enrollment import selectors, services
 from enrollment.admin_screening import ReadOnlyInline, current_outcome, signature_state
 from enrollment.models import (
@@ -119,13 +118,13 @@ class SubjectAdmin(AuditedAdmin):
 
     @admin.action(description="Enroll (signed eligible, in window: claims a dose slot)", permissions=["enroll"])
     def enroll(self, request, queryset):
-        for subject in queryset:
-            try:
-                slot = services.subject_enroll(actor=request.user, subject=subject)
-            except DomainError as error:
-                self.message_user(request, f"{subject}: {error.message}", messages.ERROR)
-            else:
-                self.message_user(request, f"{subject} enrolled at {slot.dose_level.label}.", messages.SUCCESS)
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda subject: services.subject_enroll(actor=request.user, subject=subject),
+            lambda subject, slot: f"{subject} enrolled at {slot.dose_level.label}.",
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

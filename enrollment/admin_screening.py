@@ -6,11 +6,10 @@ admin shows them with their history and offers the actions that call services ("
 
 import json
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.html import format_html
 
-from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm
-from ctit_trial.errors import DomainError
+from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm, apply_to_each
 from enrollment import selectors, services
 from enrollment.documents import screening_document
 from enrollment.models import (
@@ -111,13 +110,13 @@ class ScreeningAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Evaluate eligibility again", permissions=["evaluate"])
     def evaluate_again(self, request, queryset):
-        for screening in queryset:
-            try:
-                evaluation = services.eligibility_evaluate(actor=request.user, screening=screening)
-            except DomainError as error:
-                self.message_user(request, f"{screening}: {error.message}", messages.ERROR)
-            else:
-                self.message_user(request, f"{screening}: {evaluation.get_outcome_display()}.", messages.SUCCESS)
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda screening: services.eligibility_evaluate(actor=request.user, screening=screening),
+            lambda screening, evaluation: f"{screening}: {evaluation.get_outcome_display()}.",
+        )
 
 
 class VerdictInline(ReadOnlyInline):
