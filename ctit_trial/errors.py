@@ -38,3 +38,10 @@ class Conflict(DomainError):
     """The action is valid but the current state refuses it (HTTP 409)."""
 
     status_code = 409
+
+
+def raise_if_any(errors: Mapping[str, str | None]) -> None:
+    """Refuse with every field's message at once (HTTP 400), if there is any."""
+    found = {field: [message] for field, message in errors.items() if message}
+    if found:
+        raise InvalidInput(next(iter(found.values()))[0], errors=found)

@@ -6,7 +6,7 @@ from typing import Literal
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, QuerySet
 
-from ctit_trial.errors import Conflict, InvalidInput, NotVisible
+from ctit_trial.errors import Conflict, InvalidInput, NotVisible, PermissionDenied
 from ctit_trial.signatures import content_digest
 from enrollment.documents import screening_document
 from enrollment.models import (
@@ -165,3 +165,14 @@ def signature_status(screening: Screening) -> SignatureStatus:
     digest = content_digest(screening_document(screening))
     valid = [signature for signature in signatures if signature.content_digest == digest]
     return SignatureStatus("valid", valid[-1]) if valid else SignatureStatus("invalidated", signatures[-1])
+
+
+def require_site_member(user: AbstractBaseUser, site: Site) -> None:
+    """Only staff working at a site change its subjects' data (PermissionDenied otherwise)."""
+    if not sites_of_member(user).filter(pk=site.pk).exists():
+        raise PermissionDenied(f"You are not a member of site {site.code}.")
+
+
+def subject_for_update(subject: Subject) -> Subject:
+    """The subject row, locked: the guard of its status, schedule and episodes."""
+    return Subject.objects.select_for_update(of=("self",)).select_related("site").get(pk=subject.pk)

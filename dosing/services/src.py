@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ctit_trial.audit import save_audited
-from ctit_trial.errors import Conflict, InvalidInput, PermissionDenied
+from ctit_trial.errors import Conflict, PermissionDenied, raise_if_any
 from ctit_trial.signatures import authenticate_signer, content_digest, printed_name
 from dosing import selectors
 from dosing.models import SrcDecision, SrcSignature
@@ -54,12 +54,6 @@ def _rationale_error(chosen: tuple, expected: tuple, engine: Decision, rationale
     return f"The decision differs from the engine's recommendation ({engine.action}{level}): give the reason."
 
 
-def _raise_if_any(errors: dict[str, str | None]) -> None:
-    found = {field: [message] for field, message in errors.items() if message}
-    if found:
-        raise InvalidInput(next(iter(found.values()))[0], errors=found)
-
-
 def _members_error(members: list[AbstractBaseUser], required: int) -> str | None:
     outsiders = [member.get_username() for member in members if not member.has_perm(SIGN_PERMISSION)]
     if outsiders:
@@ -95,7 +89,7 @@ def src_decision_record(
         "dose_level": _target_error(decision, dose_level, current, protocol.dose_levels.count()),
         "rationale": _rationale_error((decision, dose_level), expected, live.decision, rationale),
     }
-    _raise_if_any(errors)
+    raise_if_any(errors)
     record = SrcDecision(
         protocol=protocol,
         meeting_date=meeting_date,

@@ -3,16 +3,15 @@
 from django.contrib.auth.models import AbstractBaseUser
 
 from ctit_trial.audit import save_audited
-from ctit_trial.errors import Conflict, InvalidInput, PermissionDenied
+from ctit_trial.errors import Conflict, raise_if_any  # noqa: F401 (services import it from here)
 from enrollment.models import SUBJECT_TRANSITIONS, Subject
-from enrollment.selectors import sites_of_member
+from enrollment.selectors import require_site_member, subject_for_update
 
 
 def subject_lock(*, actor: AbstractBaseUser, subject: Subject) -> Subject:
     """Row-lock the subject (the guard of its status) once the actor is known to work at its site."""
-    if not sites_of_member(actor).filter(pk=subject.site_id).exists():
-        raise PermissionDenied(f"You are not a member of site {subject.site.code}.")
-    return Subject.objects.select_for_update(of=("self",)).select_related("site").get(pk=subject.pk)
+    require_site_member(actor, subject.site)
+    return subject_for_update(subject)
 
 
 def check_transition(subject: Subject, to: str) -> None:
@@ -30,10 +29,3 @@ def subject_transition(*, actor: AbstractBaseUser, subject: Subject, to: str, re
         setattr(subject, field, value)
     save_audited(subject, actor=actor, reason=reason)
     return subject
-
-
-def raise_if_any(errors: dict[str, str | None]) -> None:
-    """Refuse with every field's message at once (HTTP 400), if there is any."""
-    found = {field: [message] for field, message in errors.items() if message}
-    if found:
-        raise InvalidInput(next(iter(found.values()))[0], errors=found)
