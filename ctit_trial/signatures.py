@@ -8,7 +8,9 @@ import hashlib
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
 
 from ctit_trial.errors import InvalidInput, PermissionDenied
 
@@ -32,3 +34,16 @@ def content_digest(content: Any) -> str:
 def printed_name(user: AbstractBaseUser) -> str:
     """The signer's name as shown beside the signature."""
     return user.get_full_name() or user.get_username()
+
+
+class SignatureFields(models.Model):
+    """Who signed, as what name, meaning what, when, and the digest of what they signed."""
+
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(max_length=150)
+    meaning = models.CharField(max_length=60)
+    signed_at = models.DateTimeField()
+    content_digest = models.CharField(max_length=64)
+
+    class Meta:
+        abstract = True

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from ctit_trial.signatures import SignatureFields
 from enrollment.models import Protocol
 
 
@@ -147,15 +148,10 @@ class SrcDecision(models.Model):
         return f"SRC {self.meeting_date}: {self.get_decision_display()}{level}"
 
 
-class SrcSignature(models.Model):
+class SrcSignature(SignatureFields):
     """One committee member's electronic signature of a decision (re-authenticated, bound to its content)."""
 
     decision = models.ForeignKey(SrcDecision, on_delete=models.PROTECT, related_name="signatures")
-    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    printed_name = models.CharField(max_length=150)
-    meaning = models.CharField(max_length=60)
-    signed_at = models.DateTimeField()
-    content_digest = models.CharField(max_length=64)
     history = HistoricalRecords()
 
     class Meta:

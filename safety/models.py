@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from ctit_trial.signatures import SignatureFields
 from enrollment.models import Protocol
 
 
@@ -293,16 +294,11 @@ class DltAssessment(models.Model):
         return f"{self.adverse_event}: {flag}"
 
 
-class SaeReport(models.Model):
+class SaeReport(SignatureFields):
     """The investigator's signed record that an SAE was reported to the sponsor (the 24-hour clock stops)."""
 
     adverse_event = models.OneToOneField(AdverseEvent, on_delete=models.PROTECT, related_name="sae_report")
     reported_at = models.DateTimeField(help_text="When the report reached the sponsor.")
-    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    printed_name = models.CharField(max_length=150)
-    meaning = models.CharField(max_length=60)
-    signed_at = models.DateTimeField()
-    content_digest = models.CharField(max_length=64)
     history = HistoricalRecords()
 
     class Meta:
