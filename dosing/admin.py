@@ -71,7 +71,9 @@ def _level_rows(protocol, *, now) -> list[dict]:
     """Each level with its dosed subjects' outcome letters and its claimed slots."""
     dosed = selectors.dosed_subjects(protocol, now=now)
     numbers = dict(Subject.objects.filter(dose_slots__dose_level__protocol=protocol).values_list("pk", "study_number"))
-    claimed = DoseSlot.objects.filter(dose_level__protocol=protocol, status=DoseSlot.Status.CLAIMED)
+    claimed = DoseSlot.objects.filter(dose_level__protocol=protocol, status=DoseSlot.Status.CLAIMED).select_related(
+        "subject"
+    )
     return [
         {
             "level": level,

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dosing.models import DoseLevel, DoseSlot, Infusion, SrcDecision
 from dosing.rules.boin import next_boin_decision
@@ -53,13 +52,13 @@ def dosed_subjects(protocol: Protocol, *, now: datetime) -> list[DosedSubject]:
 
 
 def _dosed_subject(infusion: Infusion, dlt, *, now: datetime, window_days: int) -> DosedSubject:
-    zone = ZoneInfo(infusion.subject.site.time_zone)
-    d0 = infusion.started_at.astimezone(zone).date()
+    site = infusion.subject.site
+    d0 = site.local_date(infusion.started_at)
     return DosedSubject(
         subject_id=infusion.subject_id,
         level=infusion.dose_level.level,
         d0=d0,
-        window_complete=window_complete(d0, today=now.astimezone(zone).date(), window_days=window_days),
+        window_complete=window_complete(d0, today=site.local_date(now), window_days=window_days),
         non_evaluable=infusion.early_stop == Infusion.EarlyStop.NON_TOXICITY,
         dlt_confirmed=bool(dlt and dlt.dlt_confirmed),
         related_grade2=bool(dlt and dlt.related_grade2),

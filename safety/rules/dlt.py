@@ -142,11 +142,16 @@ def _candidate(rule: str, why: str, ae: AdverseEventFacts) -> DltFlag:
     return DltFlag(True, rule, f"{why}; related; onset D{ae.onset_study_day}")
 
 
+def onset_in_window(study_day: int, *, window_days: int) -> bool:
+    """Whether an onset study day lies in the DLT window D0…D<window_days> (both ends included)."""
+    return 0 <= study_day <= window_days
+
+
 def flag_dlt_candidate(ae: AdverseEventFacts, *, rules: DltRules, window_days: int) -> DltFlag:
     """Flag an AE as a DLT candidate (for SRC adjudication) when it is related, in D0…D<window>, and meets a rule."""
     if not ae.related:
         return DltFlag(False, None, "not related to the study product")
-    if not 0 <= ae.onset_study_day <= window_days:
+    if not onset_in_window(ae.onset_study_day, window_days=window_days):
         return DltFlag(False, None, f"onset D{ae.onset_study_day} is outside the DLT window D0…D{window_days}")
     flag_rule = _matching_flag_rule(ae, rules)
     if flag_rule is not None:

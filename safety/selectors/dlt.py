@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from ctit_trial.signatures import content_digest
 from safety.models import AdverseEvent, DltAssessment
-from safety.rules.dlt import AdverseEventFacts, DltFlag, flag_dlt_candidate, is_related
+from safety.rules.dlt import AdverseEventFacts, DltFlag, flag_dlt_candidate, is_related, onset_in_window
 from safety.selectors.adverse_events import dlt_assessment_of, onset_study_day, term_flags
 from safety.selectors.common import dlt_rules, number_text, safety_config
 
@@ -90,7 +90,7 @@ def related_grade2_in_window(ae: AdverseEvent, *, window_days: int) -> bool:
     # Unassessed relatedness does not count here: it may hold a decision (as a DLT candidate), never change one.
     day = onset_study_day(ae)
     related = is_related(ae.relatedness, rules=dlt_rules())
-    return day is not None and 0 <= day <= window_days and ae.grade >= 2 and related
+    return day is not None and onset_in_window(day, window_days=window_days) and ae.grade >= 2 and related
 
 
 @dataclass(frozen=True)
