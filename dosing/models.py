@@ -1,6 +1,7 @@
 """Dose levels of the trial, loaded from the protocol configuration."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -70,6 +71,107 @@ class DoseSlot(models.Model):
         return f"{self.subject} at {self.dose_level.label} ({self.get_status_display()})"
 
 
+def _percent(**options) -> models.DecimalField:
+    return models.DecimalField(
+        max_digits=4, decimal_places=1, validators=[MinValueValidator(0), MaxValueValidator(100)], **options
+    )
+
+
+def _platelets(**options) -> models.DecimalField:
+    return models.DecimalField(
+        max_digits=6, decimal_places=1, validators=[MinValueValidator(0)], help_text="×10⁹/L", **options
+    )
+
+
+class InfusionPlan(models.Model):
+    """When an enrolled subject is to be infused (D0); D−1 follows in the site's calendar. Reschedules keep history."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        BLOCKED = "blocked", "Blocked at the D−1 gate (reschedule or screen failure)"
+        INFUSED = "infused", "Infused"
+        CANCELLED = "cancelled", "Cancelled (slot released)"
+
+    slot = models.OneToOneField(DoseSlot, on_delete=models.PROTECT, related_name="plan")
+    subject = models.ForeignKey("enrollment.Subject", on_delete=models.PROTECT, related_name="infusion_plans")
+    planned_at = models.DateTimeField(help_text="Planned start of the infusion (stored in UTC).")
+    d_minus_1 = models.DateField(help_text="Site-local calendar day before the planned infusion day.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    blocked_reason = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["planned_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject"], condition=models.Q(status__in=["scheduled", "blocked"]), name="one_live_plan"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="blocked") | ~models.Q(blocked_reason=""), name="blocked_plan_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} planned {self.planned_at:%Y-%m-%d %H:%M} UTC ({self.get_status_display()})"
+
+
+class Reconfirmation(models.Model):
+    """The D−1 platelet reconfirmation: a count drawn on the plan's D−1 and a bleeding assessment."""
+
+    plan = models.ForeignKey(InfusionPlan, on_delete=models.PROTECT, related_name="reconfirmations")
+    d_minus_1 = models.DateField(help_text="The plan's D−1 the count was drawn on (site-local).")
+    drawn_at = models.DateTimeField()
+    platelets = _platelets()
+    bleeding = models.BooleanField(help_text="Any bleeding at the assessment.")
+    bleeding_details = models.TextField(blank=True)
+    cleared = models.BooleanField(help_text="In range and no bleeding: the infusion may proceed.")
+    outcome_reason = models.TextField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "d_minus_1"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "d_minus_1"], name="one_reconfirmation_per_d_minus_1"),
+            models.CheckConstraint(
+                condition=models.Q(bleeding=False) | ~models.Q(bleeding_details=""), name="bleeding_has_details"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        outcome = "cleared" if self.cleared else "not cleared"
+        return f"D−1 {self.d_minus_1} of {self.plan.subject}: PLT {self.platelets} ({outcome})"
+
+
+class PreInfusionAssessment(models.Model):
+    """What is checked on D0 before the infusion: the baseline count and events since screening."""
+
+    plan = models.ForeignKey(InfusionPlan, on_delete=models.PROTECT, related_name="assessments")
+    d0 = models.DateField(help_text="The plan's D0 (site-local) this assessment belongs to.")
+    baseline_platelets = _platelets()
+    baseline_drawn_at = models.DateTimeField()
+    transfusion_since_screening_at = models.DateTimeField(
+        null=True, blank=True, help_text="Latest platelet-containing transfusion since screening (empty: none)."
+    )
+    thrombopoietic_since_screening_on = models.DateField(
+        null=True, blank=True, help_text="Latest thrombopoietic drug since screening (empty: none)."
+    )
+    surgery_since_screening_on = models.DateField(
+        null=True, blank=True, help_text="Latest major surgery or severe trauma since screening (empty: none)."
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "d0"]
+        constraints = [models.UniqueConstraint(fields=["plan", "d0"], name="one_assessment_per_d0")]
+
+    def __str__(self) -> str:
+        return f"D0 {self.d0} of {self.plan.subject}: baseline PLT {self.baseline_platelets}"
+
+
 class Infusion(models.Model):
     """The single XJ-MK-002 injection a subject receives; D0 and the DLT window start with it."""
 
@@ -81,22 +183,110 @@ class Infusion(models.Model):
     subject = models.OneToOneField("enrollment.Subject", on_delete=models.PROTECT, related_name="infusion")
     slot = models.OneToOneField(DoseSlot, on_delete=models.PROTECT, related_name="infusion")
     dose_level = models.ForeignKey(DoseLevel, on_delete=models.PROTECT, related_name="infusions")
+    product_lot = models.CharField(max_length=40)
+    product_viable_cells = models.PositiveBigIntegerField(help_text="Viable cells in the product as prepared.")
+    viability_percent = _percent()
+    volume_ml = models.DecimalField(max_digits=6, decimal_places=1, validators=[MinValueValidator(0)])
     started_at = models.DateTimeField()
-    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField()
+    fraction_given_percent = _percent(default=100)
+    viable_cells_given = models.PositiveBigIntegerField(help_text="Product viable cells × fraction given.")
+    dose_deviation_reason = models.TextField(blank=True, help_text="Why the dose given differs from the level's.")
+    interrupted = models.BooleanField(default=False)
+    interruption_reason = models.TextField(blank=True)
     early_stop = models.CharField(max_length=15, choices=EarlyStop.choices, default=EarlyStop.NONE, blank=True)
+    early_stop_reason = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["started_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(ended_at__isnull=True) | models.Q(ended_at__gte=models.F("started_at")),
-                name="infusion_ends_after_start",
+                condition=models.Q(ended_at__gte=models.F("started_at")), name="infusion_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(early_stop="", fraction_given_percent=100, early_stop_reason="")
+                | (
+                    ~models.Q(early_stop="")
+                    & models.Q(fraction_given_percent__lt=100)
+                    & ~models.Q(early_stop_reason="")
+                ),
+                name="early_stop_iff_partial_dose_with_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(interrupted=False, interruption_reason="")
+                | models.Q(interrupted=True) & ~models.Q(interruption_reason=""),
+                name="interruption_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fraction_given_percent__gt=0, fraction_given_percent__lte=100),
+                name="fraction_given_0_to_100",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.subject} infused {self.started_at:%Y-%m-%d %H:%M} UTC at {self.dose_level.label}"
+
+
+class VitalSigns(models.Model):
+    """Vital signs taken just before and just after the infusion."""
+
+    class Phase(models.TextChoices):
+        BEFORE = "before", "Before the infusion"
+        AFTER = "after", "After the infusion"
+
+    infusion = models.ForeignKey(Infusion, on_delete=models.PROTECT, related_name="vital_signs")
+    phase = models.CharField(max_length=6, choices=Phase.choices)
+    measured_at = models.DateTimeField()
+    temperature_c = models.DecimalField(max_digits=3, decimal_places=1)
+    heart_rate_bpm = models.PositiveSmallIntegerField()
+    systolic_mmhg = models.PositiveSmallIntegerField()
+    diastolic_mmhg = models.PositiveSmallIntegerField()
+    respiratory_rate = models.PositiveSmallIntegerField()
+    spo2_percent = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["infusion", "measured_at"]
+        verbose_name_plural = "vital signs"
+        constraints = [models.UniqueConstraint(fields=["infusion", "phase"], name="one_vital_signs_per_phase")]
+
+    def __str__(self) -> str:
+        return f"{self.infusion.subject} vital signs {self.get_phase_display().lower()}"
+
+
+class PostInfusionDraw(models.Model):
+    """A platelet count drawn a set time after the end of the infusion (1h, 2h, 4h), flagged when off time."""
+
+    infusion = models.ForeignKey(Infusion, on_delete=models.PROTECT, related_name="draws")
+    minutes_after_end = models.PositiveSmallIntegerField()
+    drawn_at = models.DateTimeField()
+    platelets = _platelets()
+    deviation = models.BooleanField(default=False, help_text="Drawn outside the allowed deviation.")
+    deviation_reason = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["infusion", "minutes_after_end"]
+        constraints = [
+            models.UniqueConstraint(fields=["infusion", "minutes_after_end"], name="one_draw_per_time_point"),
+            models.CheckConstraint(
+                condition=models.Q(deviation=False) | ~models.Q(deviation_reason=""), name="draw_deviation_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.infusion.subject} PLT {self.time_point} after infusion: {self.platelets}"
+
+    @property
+    def time_point(self) -> str:
+        """The draw's name: "1h", "2h", "4h" (or minutes when not whole hours)."""
+        hours, minutes = divmod(self.minutes_after_end, 60)
+        return f"{hours}h" if not minutes else f"{self.minutes_after_end}min"
 
 
 class SrcDecision(models.Model):

@@ -1,6 +1,8 @@
 """Test data built through the same services the application uses."""
 
 import itertools
+from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 
@@ -46,7 +48,24 @@ def make_infusion(*, subject: Subject, level: int, started_at, early_stop: str =
     actor = system_actor()
     slot = DoseSlot(dose_level=dose_level, subject=subject, status=DoseSlot.Status.DOSED, claimed_at=started_at)
     save_audited(slot, actor=actor, reason="test set-up")
-    infusion = Infusion(subject=subject, slot=slot, dose_level=dose_level, started_at=started_at, early_stop=early_stop)
+    partial = bool(early_stop)
+    infusion = Infusion(
+        subject=subject,
+        slot=slot,
+        dose_level=dose_level,
+        product_lot="LOT-TEST",
+        product_viable_cells=dose_level.viable_cells,
+        viability_percent=Decimal("92.0"),
+        volume_ml=Decimal("50.0"),
+        started_at=started_at,
+        ended_at=started_at + timedelta(minutes=30),
+        fraction_given_percent=Decimal(50 if partial else 100),
+        viable_cells_given=dose_level.viable_cells // 2 if partial else dose_level.viable_cells,
+        early_stop=early_stop,
+        early_stop_reason="test set-up" if partial else "",
+        recorded_by=actor,
+        recorded_at=started_at + timedelta(minutes=45),
+    )
     save_audited(infusion, actor=actor, reason="test set-up")
     return infusion
 

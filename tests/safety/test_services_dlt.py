@@ -1,6 +1,6 @@
 """DLT candidates flagged on every AE save, signed adjudication, invalidation by later changes, dlt_facts."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -236,6 +236,7 @@ def test_a_corrected_d0_flags_the_subjects_aes_again(dosed):
     ae = make_adverse_event(subject=dosed, onset_date=D28, grade=3, **NAUSEA)
     infusion = dosed.infusion
     infusion.started_at = datetime(2026, 5, 31, 23, 0, tzinfo=UTC)  # D0 = 1 June in Shanghai
+    infusion.ended_at = infusion.started_at + timedelta(minutes=30)
     save_audited(infusion, actor=system_actor(), reason="Infusion date corrected")
 
     services.visit_schedule_shift(actor=system_actor(), infusion=infusion, reason="Infusion date corrected")

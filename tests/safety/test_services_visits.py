@@ -1,6 +1,6 @@
 """The visit schedule in site-local days: creation from the infusion, shifts, recording, deviations, overdue."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -154,6 +154,7 @@ def test_shift_moves_only_planned_unrecorded_visits(scheduled, infusion, member,
     clock(datetime(2026, 6, 3, 4, 0, tzinfo=UTC))
     record(scheduled["D0"], member, date(2026, 6, 2))
     infusion.started_at = datetime(2026, 6, 3, 1, 0, tzinfo=UTC)  # corrected: 09:00 on 3 June in Shanghai
+    infusion.ended_at = infusion.started_at + timedelta(minutes=30)
     save_audited(infusion, actor=system_actor(), reason="Infusion time corrected")
 
     with pytest.raises(InvalidInput):
