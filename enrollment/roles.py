@@ -36,6 +36,11 @@ READABLE_MODELS = (
     "dosing.infusion",
     "dosing.srcdecision",
     "dosing.srcsignature",
+    "dosing.infusionplan",
+    "dosing.reconfirmation",
+    "dosing.preinfusionassessment",
+    "dosing.vitalsigns",
+    "dosing.postinfusiondraw",
 )
 
 
@@ -73,6 +78,11 @@ SITE_STAFF_WRITES = (
     "enrollment.screening:add,change",
     "safety.visit:add,change",
     "safety.adverseevent:add,change",
+    "dosing.infusionplan:add,change",
+    "dosing.reconfirmation:add",
+    "dosing.preinfusionassessment:add",
+    "dosing.infusion:add",
+    "dosing.postinfusiondraw:add",
 )
 
 ROLES: dict[str, Role] = {

@@ -1,5 +1,6 @@
 """Serializer building blocks shared by the apps' APIs."""
 
+from django.utils import timezone
 from rest_framework import serializers
 
 
@@ -17,3 +18,14 @@ class ReasonForChangeSerializer(serializers.Serializer):
             "blank": "A reason for change is required when editing existing data.",
         },
     )
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An instant that must carry its UTC offset: a naive time is ambiguous across site time zones."""
+
+    default_error_messages = {"naive": "Give the instant with its UTC offset, e.g. 2026-03-02T10:00:00+08:00."}
+
+    def enforce_timezone(self, value):
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)

@@ -1,7 +1,8 @@
 """The live trial as a dose path: each dosed subject's outcome letter, derived from current data (no clock).
 
 A subject is evaluable with a DLT (T), or after completing the DLT window without one (N, or G with a related
-grade ≥2 AE). An unadjudicated DLT candidate keeps the subject pending (P): it holds its level's decisions.
+grade ≥2 AE). An unadjudicated DLT candidate keeps the subject pending (P): it holds its level's decisions, as
+does an infusion stopped for toxicity until the AE that stopped it is recorded (it may be a DLT).
 """
 
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ class DosedSubject:
     related_grade2: bool = False
     non_evaluable: bool = False  # infusion stopped for a non-toxicity reason, or withdrawn before the window ended
     unadjudicated_candidates: int = 0
+    toxicity_stop_unexplained: bool = False  # stopped for toxicity, the AE that stopped it not yet recorded
 
 
 def window_last_day(d0: date, *, window_days: int) -> date:
@@ -36,7 +38,7 @@ def outcome_letter(subject: DosedSubject) -> str:
     """T, X, P, G or N for one dosed subject."""
     if subject.dlt_confirmed:
         return "T"
-    if subject.unadjudicated_candidates:
+    if subject.unadjudicated_candidates or subject.toxicity_stop_unexplained:
         return "P"
     if subject.non_evaluable:
         return "X"

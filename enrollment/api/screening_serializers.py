@@ -1,26 +1,15 @@
 """Serializers of consents, identifiers, screenings, eligibility evaluations, signatures and enrollment."""
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ctit_trial.api.serializers import AwareDateTimeField
 from enrollment import selectors
 from enrollment.api.serializers import CriterionVerdictSerializer, SubjectSerializer
 from enrollment.documents import screening_document
 from enrollment.models import EligibilityEvaluation
 from enrollment.services.eligibility import SIGN_MEANING
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """An instant that must carry its UTC offset: a naive time is ambiguous across site time zones."""
-
-    default_error_messages = {"naive": "Give the instant with its UTC offset, e.g. 2026-03-02T10:00:00+08:00."}
-
-    def enforce_timezone(self, value):
-        if timezone.is_naive(value):
-            self.fail("naive")
-        return super().enforce_timezone(value)
 
 
 class IdentitySerializer(serializers.Serializer):

@@ -56,13 +56,18 @@ class Site(models.Model):
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"
 
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The site's IANA time zone."""
+        return zoneinfo.ZoneInfo(self.time_zone)
+
     def local_date(self, instant: datetime) -> date:
         """The site-local calendar day of an instant: days are counted in the site's time zone."""
-        return instant.astimezone(zoneinfo.ZoneInfo(self.time_zone)).date()
+        return instant.astimezone(self.zone).date()
 
     def local_isoformat(self, instant: datetime) -> str:
         """An instant in site-local time with its UTC offset, e.g. 2026-03-10T09:00:00+08:00."""
-        return instant.astimezone(zoneinfo.ZoneInfo(self.time_zone)).isoformat()
+        return instant.astimezone(self.zone).isoformat()
 
     def today(self) -> date:
         """Today's calendar day at the site."""

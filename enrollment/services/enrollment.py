@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from ctit_trial.audit import require_reason, save_audited
 from ctit_trial.errors import Conflict
-from enrollment.models import CriterionVerdict, EligibilityEvaluation, ScreenFailure, Screening, Subject
+from enrollment.models import Criterion, CriterionVerdict, EligibilityEvaluation, ScreenFailure, Screening, Subject
 from enrollment.rules.window import enrollment_day_problem, screening_window_problem
 from enrollment.selectors import evaluation_current, protocol_current, screening_current, signature_status
 from enrollment.services.common import check_transition, subject_lock, subject_transition
@@ -98,4 +98,28 @@ def subject_screen_fail(*, actor: AbstractBaseUser, subject: Subject, reason: st
         failing = evaluation.verdicts.filter(status=CriterionVerdict.Status.FAIL).values_list("criterion", flat=True)
         failure.criteria.set(list(failing))
     subject_transition(actor=actor, subject=subject, to=Status.SCREEN_FAILED, reason=f"Screen failure: {reason}")
+    return failure
+
+
+@transaction.atomic
+def subject_gate_failure_record(
+    *, actor: AbstractBaseUser, subject: Subject, reason: str, criteria: list[str]
+) -> ScreenFailure:
+    """Record the screen failure of an enrolled subject at the dosing gate (the dosing service releases the slot)."""
+    subject = subject_lock(actor=actor, subject=subject)
+    check_transition(subject, Status.SCREEN_FAILED)
+    screening = screening_current(subject)
+    failure = ScreenFailure(
+        subject=subject,
+        screening=screening,
+        evaluation=evaluation_current(screening) if screening else None,
+        reason=f"Dosing gate: {reason}",
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    save_audited(failure, actor=actor, reason=reason)
+    failure.criteria.set(list(Criterion.objects.filter(protocol=protocol_current(), code__in=criteria)))
+    subject_transition(
+        actor=actor, subject=subject, to=Status.SCREEN_FAILED, reason=f"Screen failure at the dosing gate: {reason}"
+    )
     return failure

@@ -100,6 +100,7 @@ class SubjectDltFacts:
     dlt_confirmed: bool  # an adjudicated, confirmed DLT (valid adjudication)
     related_grade2: bool  # a related (definitely/probably/possibly) AE of grade ≥2 with onset in the DLT window
     unadjudicated_candidates: int  # DLT candidates without a valid adjudication
+    stopped_infusion: bool = False  # an AE is recorded as having stopped the infusion (action taken)
 
 
 def dlt_facts(subject_ids: Iterable[int]) -> dict[int, SubjectDltFacts]:
@@ -112,17 +113,19 @@ def dlt_facts(subject_ids: Iterable[int]) -> dict[int, SubjectDltFacts]:
     if not events:
         return {}
     window_days = safety_config().dlt_window_days
-    states: dict[int, list[tuple[AdjudicationState, bool]]] = {}
+    states: dict[int, list[tuple[AdjudicationState, bool, bool]]] = {}
     for ae in events:
+        stopped = ae.action_taken == AdverseEvent.ActionTaken.STOPPED
         states.setdefault(ae.subject_id, []).append(
-            (adjudication_state(ae), related_grade2_in_window(ae, window_days=window_days))
+            (adjudication_state(ae), related_grade2_in_window(ae, window_days=window_days), stopped)
         )
     unresolved = (AdjudicationState.PENDING, AdjudicationState.INVALIDATED)
     return {
         subject_id: SubjectDltFacts(
-            dlt_confirmed=any(state == AdjudicationState.CONFIRMED for state, _ in rows),
-            related_grade2=any(grade2 for _, grade2 in rows),
-            unadjudicated_candidates=sum(state in unresolved for state, _ in rows),
+            dlt_confirmed=any(state == AdjudicationState.CONFIRMED for state, _, _ in rows),
+            related_grade2=any(grade2 for _, grade2, _ in rows),
+            unadjudicated_candidates=sum(state in unresolved for state, _, _ in rows),
+            stopped_infusion=any(stopped for _, _, stopped in rows),
         )
         for subject_id, rows in states.items()
     }

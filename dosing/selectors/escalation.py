@@ -63,6 +63,8 @@ def _dosed_subject(infusion: Infusion, dlt, *, now: datetime, window_days: int) 
         dlt_confirmed=bool(dlt and dlt.dlt_confirmed),
         related_grade2=bool(dlt and dlt.related_grade2),
         unadjudicated_candidates=dlt.unadjudicated_candidates if dlt else 0,
+        toxicity_stop_unexplained=infusion.early_stop == Infusion.EarlyStop.TOXICITY
+        and not (dlt and dlt.stopped_infusion),
     )
 
 
@@ -145,11 +147,18 @@ def _decision_blockers(decision: Decision, level: DoseLevel | None, protocol: Pr
 
 def _candidate_blockers(subjects: list[DosedSubject]) -> list[str]:
     waiting = [subject for subject in subjects if subject.unadjudicated_candidates]
-    if not waiting:
-        return []
-    numbers = dict(Subject.objects.filter(pk__in=[s.subject_id for s in waiting]).values_list("pk", "study_number"))
-    listed = ", ".join(f"{numbers[s.subject_id]} (level {s.level})" for s in waiting)
-    return [f"DLT candidates await adjudication: {listed}."]
+    stopped = [subject for subject in subjects if subject.toxicity_stop_unexplained]
+    numbers = dict(
+        Subject.objects.filter(pk__in=[s.subject_id for s in waiting + stopped]).values_list("pk", "study_number")
+    )
+    blockers = []
+    if waiting:
+        listed = ", ".join(f"{numbers[s.subject_id]} (level {s.level})" for s in waiting)
+        blockers.append(f"DLT candidates await adjudication: {listed}.")
+    if stopped:
+        listed = ", ".join(f"{numbers[s.subject_id]} (level {s.level})" for s in stopped)
+        blockers.append(f"Infusion stopped for toxicity, the adverse event that stopped it not yet recorded: {listed}.")
+    return blockers
 
 
 def escalation_status(protocol: Protocol, *, now: datetime) -> dict[str, Any]:

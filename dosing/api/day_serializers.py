@@ -1,0 +1,175 @@
+"""Serializers of the dosing day: scheduling, the D−1 reconfirmation, the D0 assessment, infusion, draws."""
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from ctit_trial.api.serializers import AwareDateTimeField, ReasonForChangeSerializer
+from dosing.models import Infusion, InfusionPlan, PostInfusionDraw, PreInfusionAssessment, Reconfirmation, VitalSigns
+
+
+def _platelets(**options) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0, help_text="×10⁹/L", **options)
+
+
+class ScheduleSerializer(serializers.Serializer):
+    planned_at = AwareDateTimeField(help_text="Planned start of the infusion, with its UTC offset.")
+
+
+class RescheduleSerializer(ScheduleSerializer, ReasonForChangeSerializer):
+    pass
+
+
+class GateFailureSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, help_text="Why (kept in the audit trail).")
+
+
+class ReconfirmationWriteSerializer(serializers.Serializer):
+    drawn_at = AwareDateTimeField(help_text="When the D−1 sample was drawn, with its UTC offset.")
+    platelets = _platelets()
+    bleeding = serializers.BooleanField(help_text="Any bleeding at the assessment.")
+    bleeding_details = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class AssessmentWriteSerializer(serializers.Serializer):
+    baseline_platelets = _platelets()
+    baseline_drawn_at = AwareDateTimeField(help_text="When the D0 pre-infusion sample was drawn.")
+    transfusion_since_screening_at = AwareDateTimeField(
+        allow_null=True, help_text="Latest platelet-containing transfusion since screening; null: none."
+    )
+    thrombopoietic_since_screening_on = serializers.DateField(
+        allow_null=True, help_text="Latest thrombopoietic drug since screening; null: none."
+    )
+    surgery_since_screening_on = serializers.DateField(
+        allow_null=True, help_text="Latest major surgery or severe trauma since screening; null: none."
+    )
+
+
+class VitalSignsSerializer(serializers.Serializer):
+    measured_at = AwareDateTimeField()
+    temperature_c = serializers.DecimalField(max_digits=3, decimal_places=1, min_value=30, max_value=45)
+    heart_rate_bpm = serializers.IntegerField(min_value=20, max_value=250)
+    systolic_mmhg = serializers.IntegerField(min_value=40, max_value=300)
+    diastolic_mmhg = serializers.IntegerField(min_value=20, max_value=200)
+    respiratory_rate = serializers.IntegerField(min_value=4, max_value=80)
+    spo2_percent = serializers.IntegerField(min_value=50, max_value=100)
+
+
+class InfusionWriteSerializer(serializers.Serializer):
+    product_lot = serializers.CharField(max_length=40)
+    product_viable_cells = serializers.IntegerField(min_value=1, help_text="Viable cells in the product.")
+    viability_percent = serializers.DecimalField(max_digits=4, decimal_places=1, min_value=0, max_value=100)
+    volume_ml = serializers.DecimalField(max_digits=6, decimal_places=1, min_value=Decimal("0.1"))
+    started_at = AwareDateTimeField()
+    ended_at = AwareDateTimeField()
+    fraction_given_percent = serializers.DecimalField(
+        max_digits=4, decimal_places=1, min_value=Decimal("0.1"), max_value=100, default=Decimal(100)
+    )
+    interrupted = serializers.BooleanField(default=False)
+    interruption_reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    early_stop = serializers.ChoiceField(choices=Infusion.EarlyStop.choices, required=False, default="")
+    early_stop_reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    dose_deviation_reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    vitals_before = VitalSignsSerializer()
+    vitals_after = VitalSignsSerializer()
+
+
+class DrawWriteSerializer(serializers.Serializer):
+    minutes_after_end = serializers.IntegerField(min_value=1, help_text="60, 120 or 240 as configured.")
+    drawn_at = AwareDateTimeField()
+    platelets = _platelets()
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    dose_level = serializers.IntegerField(source="slot.dose_level.level")
+    d0 = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InfusionPlan
+        fields = ["id", "planned_at", "d_minus_1", "d0", "status", "blocked_reason", "dose_level"]
+
+    def get_d0(self, plan) -> str:
+        return plan.subject.site.local_date(plan.planned_at).isoformat()
+
+
+class ReconfirmationSerializer(serializers.ModelSerializer):
+    recorded_by = serializers.CharField(source="recorded_by.username")
+
+    class Meta:
+        model = Reconfirmation
+        fields = ["id", "d_minus_1", "drawn_at", "platelets", "bleeding", "bleeding_details", "cleared"]
+        fields += ["outcome_reason", "recorded_by", "recorded_at"]
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PreInfusionAssessment
+        fields = ["id", "d0", "baseline_platelets", "baseline_drawn_at", "transfusion_since_screening_at"]
+        fields += ["thrombopoietic_since_screening_on", "surgery_since_screening_on", "recorded_at"]
+
+
+class VitalSignsReadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VitalSigns
+        exclude = ["id", "infusion"]
+
+
+class InfusionSerializer(serializers.ModelSerializer):
+    dose_level = serializers.IntegerField(source="dose_level.level")
+    vital_signs = VitalSignsReadSerializer(many=True)
+
+    class Meta:
+        model = Infusion
+        exclude = ["subject", "slot", "recorded_by"]
+
+
+class DrawSerializer(serializers.ModelSerializer):
+    time_point = serializers.CharField()
+
+    class Meta:
+        model = PostInfusionDraw
+        fields = ["id", "time_point", "minutes_after_end", "drawn_at", "platelets", "deviation", "deviation_reason"]
+
+
+class ChecklistItemSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    status = serializers.ChoiceField(choices=["pass", "fail", "missing"])
+    reason = serializers.CharField()
+
+
+class ExpectedDrawSerializer(serializers.Serializer):
+    time_point = serializers.CharField()
+    minutes = serializers.IntegerField()
+    due_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=["recorded", "due", "upcoming"])
+    draw = DrawSerializer(allow_null=True)
+
+
+class DosingDaySerializer(serializers.Serializer):
+    subject = serializers.CharField(source="subject.study_number")
+    subject_status = serializers.CharField(source="subject.status")
+    d0 = serializers.DateField(allow_null=True)
+    earliest_allowed_at = serializers.DateTimeField(allow_null=True)
+    plan = PlanSerializer(allow_null=True)
+    reconfirmation = ReconfirmationSerializer(allow_null=True)
+    assessment = AssessmentSerializer(allow_null=True)
+    checklist = ChecklistItemSerializer(many=True)
+    infusion = InfusionSerializer(allow_null=True)
+    draws = ExpectedDrawSerializer(many=True)
+    missing = serializers.ListField(child=serializers.CharField())
+
+
+class TodayRowSerializer(serializers.Serializer):
+    subject_id = serializers.IntegerField(source="subject.pk")
+    subject = serializers.CharField(source="subject.study_number")
+    site = serializers.CharField()
+    dose_level = serializers.IntegerField()
+    day = serializers.ChoiceField(choices=["D-1", "D0"])
+    planned_at = serializers.DateTimeField()
+    plan_status = serializers.CharField()
+    missing = serializers.ListField(child=serializers.CharField())
+
+
+class TodaySerializer(serializers.Serializer):
+    now = serializers.DateTimeField()
+    rows = TodayRowSerializer(many=True)

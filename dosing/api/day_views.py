@@ -1,0 +1,145 @@
+"""Thin views of the dosing day: each transition is its own POST under /subjects/{id}/dosing/; reads are GETs."""
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers as drf_serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ctit_trial.api.permissions import requires
+from ctit_trial.api.serializers import AwareDateTimeField
+from ctit_trial.errors import Conflict
+from dosing import selectors, services
+from dosing.api import day_serializers as s
+from enrollment.selectors import sites_visible_to, subject_get_visible
+
+
+def _state(request, subject) -> Response:
+    return Response(s.DosingDaySerializer(selectors.dosing_day_state(subject, now=timezone.now())).data)
+
+
+class SubjectDosingView(APIView):
+    """A subject's dosing day: plan, D−1 result, D0 assessment and checklist, infusion, draws, what is missing."""
+
+    permission_classes = [requires("dosing.view_infusionplan")]
+
+    @extend_schema(responses=s.DosingDaySerializer)
+    def get(self, request, subject_pk: int):
+        return _state(request, subject_get_visible(request.user, pk=subject_pk))
+
+
+class _DosingAction(APIView):
+    """POST: validate the body, call one service for the subject, answer with the subject's dosing-day state."""
+
+    serializer_class: type[drf_serializers.Serializer]
+    service = None
+    success_status = 201
+
+    def post(self, request, subject_pk: int):
+        subject = subject_get_visible(request.user, pk=subject_pk)
+        body = self.serializer_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        type(self).service(actor=request.user, subject=subject, **body.validated_data)
+        response = _state(request, subject)
+        response.status_code = self.success_status
+        return response
+
+
+def _action(name: str, serializer, service, permission: str, summary: str, status: int = 201) -> type[APIView]:
+    schema = extend_schema(request=serializer, responses={status: s.DosingDaySerializer}, summary=summary)
+    attributes = {
+        "serializer_class": serializer,
+        "service": service,
+        "permission_classes": [requires(permission)],
+        "success_status": status,
+        "__doc__": summary,
+    }
+    return extend_schema_view(post=schema)(type(name, (_DosingAction,), attributes))
+
+
+ScheduleView = _action(
+    "ScheduleView",
+    s.ScheduleSerializer,
+    services.infusion_schedule,
+    "dosing.add_infusionplan",
+    "Plan the infusion (D−1 is derived in the site's time zone).",
+)
+RescheduleView = _action(
+    "RescheduleView",
+    s.RescheduleSerializer,
+    services.infusion_reschedule,
+    "dosing.change_infusionplan",
+    "Move the planned infusion, with a reason; a blocked plan is scheduled again.",
+    status=200,
+)
+ReconfirmationView = _action(
+    "ReconfirmationView",
+    s.ReconfirmationWriteSerializer,
+    services.reconfirmation_record,
+    "dosing.add_reconfirmation",
+    "Record the D−1 platelet reconfirmation; out of range or bleeding blocks the infusion.",
+)
+AssessmentView = _action(
+    "AssessmentView",
+    s.AssessmentWriteSerializer,
+    services.assessment_record,
+    "dosing.add_preinfusionassessment",
+    "Record the D0 pre-infusion assessment (baseline count, events since screening).",
+)
+InfusionView = _action(
+    "InfusionView",
+    s.InfusionWriteSerializer,
+    services.infusion_record,
+    "dosing.add_infusion",
+    "Record the infusion (refused with the reasons while a pre-infusion check fails).",
+)
+DrawView = _action(
+    "DrawView",
+    s.DrawWriteSerializer,
+    services.draw_record,
+    "dosing.add_postinfusiondraw",
+    "Record a post-infusion platelet draw (1h, 2h, 4h after the end).",
+)
+GateFailureView = _action(
+    "GateFailureView",
+    s.GateFailureSerializer,
+    services.infusion_gate_fail,
+    "enrollment.enroll_subject",
+    "Screen failure at the dosing gate: the slot is released for the next subject.",
+)
+
+
+class ChecklistQuerySerializer(drf_serializers.Serializer):
+    start = AwareDateTimeField(required=False, help_text="Intended start (default: the planned time).")
+
+
+class ChecklistView(APIView):
+    """The D0 pre-infusion checklist, evaluated now from recorded data for an intended start."""
+
+    permission_classes = [requires("dosing.view_infusionplan")]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("start", str, description="Intended start, ISO 8601 with offset.")],
+        responses=s.ChecklistItemSerializer(many=True),
+    )
+    def get(self, request, subject_pk: int):
+        subject = subject_get_visible(request.user, pk=subject_pk)
+        query = ChecklistQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        plan = selectors.plan_live(subject)
+        if plan is None:
+            raise Conflict(f"{subject} has no planned infusion: schedule it first.")
+        items = selectors.pre_infusion_checklist(plan, start=query.validated_data.get("start"))
+        return Response(s.ChecklistItemSerializer(items, many=True).data)
+
+
+class TodayView(APIView):
+    """For site staff: who has D−1 today, who is dosed today (site-local), and what is still missing."""
+
+    permission_classes = [requires("dosing.view_infusionplan")]
+
+    @extend_schema(responses=s.TodaySerializer)
+    def get(self, request):
+        now = timezone.now()
+        rows = selectors.dosing_today(sites_visible_to(request.user), now=now)
+        return Response(s.TodaySerializer({"now": now, "rows": rows}).data)

@@ -1,0 +1,191 @@
+"""Reads of the dosing day: the live plan, the D0 checklist from recorded data, and what is still missing."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import QuerySet
+
+from dosing.models import DoseSlot, Infusion, InfusionPlan, PreInfusionAssessment, Reconfirmation
+from dosing.rules import gate
+from dosing.selectors.escalation import earliest_dosing_at
+from enrollment.models import Protocol, Site, Subject
+from enrollment.selectors import protocol_current, screening_current
+
+LIVE = (InfusionPlan.Status.SCHEDULED, InfusionPlan.Status.BLOCKED)
+
+
+def gate_limits(protocol: Protocol | None = None) -> gate.GateLimits:
+    """The dosing gate's configured limits."""
+    return gate.GateLimits.from_config((protocol or protocol_current()).configuration)
+
+
+def plan_live(subject: Subject) -> InfusionPlan | None:
+    """The subject's scheduled or blocked infusion plan, if any."""
+    return InfusionPlan.objects.filter(subject=subject, status__in=LIVE).select_related("slot__dose_level").first()
+
+
+def plan_live_for_update(subject: Subject) -> InfusionPlan | None:
+    """The live plan, row-locked (take the subject's lock first)."""
+    plans = InfusionPlan.objects.select_for_update(of=("self",)).select_related("slot__dose_level")
+    return plans.filter(subject=subject, status__in=LIVE).first()
+
+
+def claimed_slot(subject: Subject) -> DoseSlot | None:
+    """The subject's claimed (not yet dosed) slot."""
+    slots = DoseSlot.objects.select_related("dose_level__protocol")
+    return slots.filter(subject=subject, status=DoseSlot.Status.CLAIMED).first()
+
+
+def spacing_others(plan_subject: Subject) -> dict[str, datetime]:
+    """Other subjects' live planned infusions, by study number (for the minimum gap between infusions)."""
+    plans = InfusionPlan.objects.filter(status=InfusionPlan.Status.SCHEDULED).exclude(subject=plan_subject)
+    return dict(plans.values_list("subject__study_number", "planned_at"))
+
+
+def reconfirmation_of(plan: InfusionPlan) -> Reconfirmation | None:
+    """The reconfirmation recorded on the plan's current D−1."""
+    return plan.reconfirmations.filter(d_minus_1=plan.d_minus_1).first()
+
+
+def assessment_of(plan: InfusionPlan) -> PreInfusionAssessment | None:
+    """The D0 pre-infusion assessment for the plan's current D0."""
+    return plan.assessments.filter(d0=plan.d_minus_1 + timedelta(days=1)).first()
+
+
+def _latest(*values):
+    present = [value for value in values if value is not None]
+    return max(present) if present else None
+
+
+def gate_facts(plan: InfusionPlan, *, start: datetime) -> gate.GateFacts:
+    """The D0 checklist's facts: the D−1 result, the D0 assessment and the screening history merged."""
+    reconfirmation, assessment = reconfirmation_of(plan), assessment_of(plan)
+    screening = screening_current(plan.subject)
+    return gate.GateFacts(
+        start=start,
+        planned_d0=plan.d_minus_1 + timedelta(days=1),
+        reconfirmation=gate.Outcome(reconfirmation.cleared, reconfirmation.outcome_reason) if reconfirmation else None,
+        assessed=assessment is not None,
+        baseline_drawn_at=assessment.baseline_drawn_at if assessment else None,
+        last_transfusion_at=_latest(
+            screening and screening.last_platelet_transfusion_at,
+            assessment and assessment.transfusion_since_screening_at,
+        ),
+        last_thrombopoietic_on=_latest(
+            screening and screening.last_thrombopoietic_drug_on,
+            assessment and assessment.thrombopoietic_since_screening_on,
+        ),
+        last_surgery_on=_latest(
+            screening and screening.last_major_surgery_on, assessment and assessment.surgery_since_screening_on
+        ),
+    )
+
+
+def pre_infusion_checklist(plan: InfusionPlan, *, start: datetime | None = None) -> list[gate.ChecklistItem]:
+    """The D0 checklist for an infusion starting at `start` (default: the planned time)."""
+    start = start or plan.planned_at
+    return gate.checklist(gate_facts(plan, start=start), limits=gate_limits(), tz=plan.subject.site.zone)
+
+
+@dataclass
+class DosingDayState:
+    """Where a subject stands between enrollment and the post-infusion draws, and what is still missing."""
+
+    subject: Subject
+    plan: InfusionPlan | None
+    infusion: Infusion | None
+    earliest_allowed_at: datetime | None = None
+    reconfirmation: Reconfirmation | None = None
+    assessment: PreInfusionAssessment | None = None
+    checklist: list[gate.ChecklistItem] = field(default_factory=list)
+    draws: list[dict] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def d0(self) -> date | None:
+        if self.infusion is not None:
+            return self.subject.site.local_date(self.infusion.started_at)
+        return self.plan.d_minus_1 + timedelta(days=1) if self.plan else None
+
+
+def dosing_day_state(subject: Subject, *, now: datetime) -> DosingDayState:
+    """The subject's dosing-day state at `now` (site-local days)."""
+    infusion = Infusion.objects.filter(subject=subject).prefetch_related("draws").first()
+    if infusion is not None:
+        state = DosingDayState(subject, plan=getattr(infusion.slot, "plan", None), infusion=infusion)
+        state.draws = expected_draws(infusion, now=now)
+        state.missing = [f"{draw['time_point']} platelet draw" for draw in state.draws if draw["status"] == "due"]
+        return state
+    plan = plan_live(subject)
+    state = DosingDayState(subject, plan=plan, infusion=None)
+    slot = claimed_slot(subject)
+    if slot is not None:
+        state.earliest_allowed_at = earliest_dosing_at(slot.dose_level, now=now)
+    if plan is None:
+        state.missing = ["Schedule the infusion."] if subject.status == Subject.Status.ENROLLED else []
+        return state
+    state.reconfirmation, state.assessment = reconfirmation_of(plan), assessment_of(plan)
+    state.checklist = pre_infusion_checklist(plan)
+    state.missing = _plan_missing(state, today=subject.site.local_date(now))
+    return state
+
+
+def _plan_missing(state: DosingDayState, *, today: date) -> list[str]:
+    plan = state.plan
+    if plan.status == InfusionPlan.Status.BLOCKED:
+        return [f"Blocked: {plan.blocked_reason}"]
+    if today < plan.d_minus_1:
+        return []
+    missing = [item.reason for item in gate.blocking(state.checklist) if item.code != "D0"]
+    return missing + (["Record the infusion."] if today >= state.d0 else [])
+
+
+def expected_draws(infusion: Infusion, *, now: datetime) -> list[dict]:
+    """Each configured post-infusion draw: due time, and recorded / due / upcoming."""
+    recorded = {draw.minutes_after_end: draw for draw in infusion.draws.all()}
+    rows = []
+    for minutes in gate_limits().draw_minutes:
+        draw, due_at = recorded.get(minutes), infusion.ended_at + timedelta(minutes=minutes)
+        status = "recorded" if draw else ("due" if now >= due_at else "upcoming")
+        rows.append(
+            {
+                "time_point": f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}min",
+                "minutes": minutes,
+                "due_at": due_at,
+                "status": status,
+                "draw": draw,
+            }
+        )
+    return rows
+
+
+def plans_for_day(sites: Iterable[Site], *, now: datetime) -> QuerySet[InfusionPlan]:
+    """Live plans whose D−1 or D0 is today at their site, and plans infused today."""
+    wanted = InfusionPlan.objects.none()
+    for site in sites:
+        today = site.local_date(now)
+        wanted |= InfusionPlan.objects.filter(
+            subject__site=site, d_minus_1__in=(today, today - timedelta(days=1))
+        ).exclude(status=InfusionPlan.Status.CANCELLED)
+    return wanted.select_related("subject__site", "slot__dose_level").order_by("planned_at", "pk")
+
+
+def dosing_today(sites: Iterable[Site], *, now: datetime) -> list[dict]:
+    """For staff: who has D−1 today, who is dosed today, and what is still missing for each."""
+    rows = []
+    for plan in plans_for_day(sites, now=now):
+        state = dosing_day_state(plan.subject, now=now)
+        today = plan.subject.site.local_date(now)
+        rows.append(
+            {
+                "subject": plan.subject,
+                "site": plan.subject.site.code,
+                "dose_level": plan.slot.dose_level.level,
+                "day": "D-1" if plan.d_minus_1 == today else "D0",
+                "planned_at": plan.planned_at,
+                "plan_status": plan.status,
+                "missing": state.missing,
+            }
+        )
+    return rows
