@@ -43,6 +43,7 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_simulation.py
+	$(BIN)/python benchmarks/bench_reminders.py  # SQLite in a temp folder; BENCH_DATABASE_URL=postgres://… for PostgreSQL
 
 clean:
 	rm -rf $(VENV) var *.egg-info .pytest_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
 from ctit_trial.audit import REASON_REQUIRED, save_audited
@@ -63,3 +64,54 @@ def apply_to_each(model_admin, request, queryset, action, describe) -> None:
             model_admin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
         else:
             model_admin.message_user(request, describe(obj, result), messages.SUCCESS)
+
+
+class ServiceAddForm(forms.ModelForm):
+    """An admin add form whose clean() runs the creating service in a savepoint; its refusals become form errors."""
+
+    request = None  # set per request by ServiceAddAdmin.get_form
+
+    def run_service(self, actor, cleaned: dict):
+        """Call the service that creates the record; return it."""
+        raise NotImplementedError
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            with transaction.atomic():
+                self.created = self.run_service(self.request.user, cleaned)
+        except DomainError as error:
+            for field, messages_ in (error.errors or {None: [error.message]}).items():
+                for message in messages_:
+                    self.add_error(field if field in self.fields else None, message)
+        return cleaned
+
+    def _post_clean(self):
+        """The service validated and saved the record: skip the model's own validation of a half-built instance."""
+
+
+class ServiceAddAdmin(ReadOnlyAdmin):
+    """Read-only rows whose add form records a new one through a service (e.g. the D−1 reconfirmation)."""
+
+    add_form: type[ServiceAddForm]
+
+    def has_add_permission(self, request):
+        opts = self.model._meta
+        return request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}")
+
+    def get_fields(self, request, obj=None):
+        return list(self.add_form.base_fields) if obj is None else super().get_fields(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None:
+            return super().get_form(request, obj, **kwargs)
+        form = type(self.add_form.__name__, (self.add_form,), {"request": request})
+        return super().get_form(request, obj, form=form, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        obj.__dict__.update(form.created.__dict__)  # the service saved it, with its audit row
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing more to save: the service wrote everything in its transaction."""

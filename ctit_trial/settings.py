@@ -138,8 +138,20 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "ctit_trial.tasks.worker_heartbeat", "schedule": 30.0},
+    # Reminders (docs/adr/0008): the sweep writes what is due; the dispatch re-hands pending rows to the broker.
+    "notifications-sweep": {"task": "safety.tasks.notifications_sweep", "schedule": 300.0},
+    "notifications-dispatch": {"task": "safety.tasks.notifications_dispatch", "schedule": 60.0},
 }
 WORKER_HEARTBEAT_MAX_AGE_SECONDS = env.int("WORKER_HEARTBEAT_MAX_AGE_SECONDS", default=120)
+
+# --- Reminder delivery (safety/services/delivery.py). A row still `sending` after the timeout was left by a
+# stopped worker and becomes `uncertain` (longer than CELERY_TASK_TIME_LIMIT, so a live send is never declared dead).
+NOTIFICATION_SENDING_TIMEOUT_SECONDS = env.int("NOTIFICATION_SENDING_TIMEOUT_SECONDS", default=900)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
+NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", default=60)  # doubles per attempt
+NOTIFICATION_RETRY_MAX_SECONDS = env.int("NOTIFICATION_RETRY_MAX_SECONDS", default=3600)
+NOTIFICATION_REDISPATCH_SECONDS = env.int("NOTIFICATION_REDISPATCH_SECONDS", default=300)  # a task lost in the broker
+NOTIFICATION_DISPATCH_BATCH = env.int("NOTIFICATION_DISPATCH_BATCH", default=500)
 
 # --- Email: files in var/mail by default; SMTP in production via EMAIL_URL (smtp+tls://user:pass@host:587).
 _email = env.email_url("EMAIL_URL", default="filemail://")

@@ -7,9 +7,13 @@ from django.utils import timezone
 
 from ctit_trial.admin_base import ReadOnlyAdmin
 from ctit_trial.errors import DomainError
-from dosing import selectors, services
+from dosing import (
+    admin_day,  # noqa: F401 (registers the dosing-day admin)
+    selectors,
+    services,
+)
 from dosing.charts import escalation_chart_png
-from dosing.models import DoseLevel, DoseSlot, Infusion, SrcDecision, SrcSignature
+from dosing.models import DoseLevel, DoseSlot, SrcDecision, SrcSignature
 from dosing.rules.live import outcome_letter
 from enrollment.models import Subject
 from enrollment.selectors import protocol_current
@@ -92,14 +96,6 @@ def _level_rows(protocol, *, now) -> list[dict]:
 class DoseSlotAdmin(ReadOnlyAdmin):
     list_display = ["subject", "dose_level", "status", "claimed_at", "released_at"]
     list_filter = ["status", "dose_level"]
-    search_fields = ["subject__study_number"]
-    list_select_related = ["subject", "dose_level"]
-
-
-@admin.register(Infusion)
-class InfusionAdmin(ReadOnlyAdmin):
-    list_display = ["subject", "dose_level", "started_at", "ended_at", "early_stop"]
-    list_filter = ["dose_level", "early_stop"]
     search_fields = ["subject__study_number"]
     list_select_related = ["subject", "dose_level"]
 

@@ -41,6 +41,7 @@ READABLE_MODELS = (
     "dosing.preinfusionassessment",
     "dosing.vitalsigns",
     "dosing.postinfusiondraw",
+    "safety.notification",
 )
 
 
@@ -88,7 +89,12 @@ SITE_STAFF_WRITES = (
 ROLES: dict[str, Role] = {
     role.key: role
     for role in (
-        Role(STUDY_COORDINATOR, "Study coordinator", writes=SITE_STAFF_WRITES, extra=("enrollment.enroll_subject",)),
+        Role(
+            STUDY_COORDINATOR,
+            "Study coordinator",
+            writes=SITE_STAFF_WRITES,
+            extra=("enrollment.enroll_subject", "safety.resend_notification"),
+        ),
         Role(
             INVESTIGATOR,
             "Investigator",
@@ -98,6 +104,7 @@ ROLES: dict[str, Role] = {
                 "enrollment.sign_eligibility",
                 "safety.adjudicate_dlt",
                 "safety.report_sae",
+                "safety.resend_notification",
             ),
         ),
         Role(

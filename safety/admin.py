@@ -12,7 +12,11 @@ from django.utils import timezone
 
 from ctit_trial.admin_base import REASON_REQUIRED, AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm
 from enrollment.selectors import sites_of_member, subjects_visible_to
-from safety import selectors, services
+from safety import (
+    admin_notifications,  # noqa: F401 (registers the delivery log)
+    selectors,
+    services,
+)
 from safety.models import AdverseEvent, CtcaeTerm, DltAssessment, SaeReport, Visit, VisitDefinition
 
 

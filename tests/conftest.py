@@ -1,6 +1,7 @@
 """Shared fixtures. Tests marked `postgres` or `redis` fail (not skip) when CTIT_REQUIRE_SERVICES=1 (CI)."""
 
 import shutil
+from datetime import datetime
 
 import pytest
 
@@ -80,3 +81,22 @@ def api_client_for(roles):
         return client
 
     return build
+
+
+@pytest.fixture
+def trial(db, site_a):
+    """The seeded protocol, criteria, dose levels and roles; site BJ01 (Asia/Shanghai)."""
+    from django.core.management import call_command
+
+    call_command("seed", verbosity=0)
+    return site_a
+
+
+@pytest.fixture
+def clock(time_machine):
+    """clock(instant): stop the clock at that instant."""
+
+    def move(instant: datetime) -> None:
+        time_machine.move_to(instant, tick=False)
+
+    return move

@@ -46,7 +46,7 @@ def infusion_errors(
         "dose_deviation_reason": (
             f"The dose given ({check.cells_given:,} viable cells) differs from the level's by "
             f"{check.deviation_percent}%, beyond the {tolerance}% tolerance: give a reason."
-            if check.beyond_tolerance and not early and not data["dose_deviation_reason"]
+            if check.beyond_tolerance and fraction == 100 and not data["dose_deviation_reason"]
             else None
         ),
         "vitals_before": "Vital signs before must be taken before the start."

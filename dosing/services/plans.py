@@ -136,9 +136,7 @@ def _failed_criteria(plan: InfusionPlan) -> list[str]:
 
 
 def _cancel_reminders(subject: Subject, *, reason: str) -> None:
-    """Pending dosing-day reminders of the subject no longer apply (the sender re-checks them as well)."""
+    """Pending dosing-day reminders of the subject that no longer apply (the sender re-checks them as well)."""
     from safety import services as safety_services  # safety depends on dosing: resolved at call time
 
-    cancel = getattr(safety_services, "notifications_cancel_for_subject", None)
-    if cancel is not None:
-        cancel(subject=subject, reason=reason)
+    safety_services.notifications_cancel_for_subject(subject=subject, reason=reason)

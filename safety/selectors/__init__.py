@@ -39,7 +39,10 @@ from safety.selectors.dlt import (
     dlt_flag,
     related_grade2_in_window,
 )
+from safety.selectors.messages import message_context
+from safety.selectors.notifications import notifications_visible_to, stale_reason
 from safety.selectors.platelets import TIME_POINTS, BodySize, platelet_summary, subject_platelets
+from safety.selectors.reminders import recipient_directory, reminder_config, reminders_due
 from safety.selectors.visits import (
     deviation_of,
     visit_get_visible,
@@ -71,15 +74,21 @@ __all__ = [
     "infusion_of",
     "is_susar",
     "is_treatment_emergent",
+    "message_context",
+    "notifications_visible_to",
     "onset_study_day",
     "platelet_summary",
+    "recipient_directory",
     "related_grade2_in_window",
+    "reminder_config",
+    "reminders_due",
     "sae_clock",
     "sae_report_content",
     "sae_report_of",
     "sae_report_valid",
     "safety_config",
     "site_today",
+    "stale_reason",
     "study_day_of",
     "subject_d0",
     "subject_platelets",

@@ -13,8 +13,10 @@ from enrollment.selectors import protocol_current
 from safety import selectors
 from safety.models import SERIOUSNESS_CRITERIA, AdverseEvent
 from safety.rules.catalogue import UnknownTerm
+from safety.rules.reminders import ae_ref
 from safety.services.common import raise_if_any, require_site_member
 from safety.services.dlt import dlt_flag_store
+from safety.services.notifications import notifications_cancel_stale
 
 AE_FIELDS = (
     *("verbatim_term", "ctcae_term", "other_term", "other_meddra_code", "grade", "onset_date", "end_date"),
@@ -149,4 +151,6 @@ def ae_update(*, actor: AbstractBaseUser, ae: AdverseEvent, reason: str | None, 
         return ae
     for field, value in changed.items():
         setattr(ae, field, value)
-    return _save(ae, actor=actor, reason=reason)
+    _save(ae, actor=actor, reason=reason)
+    notifications_cancel_stale(object_ref=ae_ref(ae.pk), reason=f"Adverse event corrected ({reason})")
+    return ae

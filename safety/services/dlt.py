@@ -11,6 +11,8 @@ from enrollment.models import Subject
 from enrollment.selectors import subjects_visible_to
 from safety import selectors
 from safety.models import AdverseEvent, DltAssessment
+from safety.rules.reminders import ae_ref
+from safety.services.notifications import notifications_cancel_stale
 
 ADJUDICATE_PERMISSION = "safety.adjudicate_dlt"
 Decision = DltAssessment.Decision
@@ -81,4 +83,5 @@ def dlt_adjudicate(
     assessment.meaning, assessment.signed_at = MEANINGS[decision], timezone.now()
     assessment.content_digest = content_digest(selectors.dlt_content(ae, assessment))
     save_audited(assessment, actor=actor, reason=f"{MEANINGS[decision]}: {reason}")
+    notifications_cancel_stale(object_ref=ae_ref(ae.pk), reason=f"DLT candidate adjudicated: {MEANINGS[decision]}")
     return assessment

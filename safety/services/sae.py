@@ -11,8 +11,10 @@ from ctit_trial.errors import Conflict, PermissionDenied
 from ctit_trial.signatures import authenticate_signer, content_digest, printed_name
 from safety import selectors
 from safety.models import AdverseEvent, SaeReport
+from safety.rules.reminders import ae_ref
 from safety.services.adverse_events import ae_lock
 from safety.services.common import raise_if_any, require_site_member
+from safety.services.notifications import notifications_cancel_stale
 
 REPORT_PERMISSION = "safety.report_sae"
 REPORT_MEANING = "reported to sponsor"
@@ -61,4 +63,5 @@ def sae_report_record(
     if ae.sponsor_aware_on is None:
         ae.sponsor_aware_on = selectors.site_today(ae.subject.site, now=reported_at)
         save_audited(ae, actor=actor, reason="The sponsor knows of the SAE from its report (SUSAR day 0)")
+    notifications_cancel_stale(object_ref=ae_ref(ae.pk), reason="SAE reported to the sponsor")
     return report

@@ -13,9 +13,11 @@ from dosing.models import Infusion
 from safety import selectors
 from safety.models import VISIT_TRANSITIONS, Visit, VisitDefinition
 from safety.rules import windows
+from safety.rules.reminders import visit_ref
 from safety.selectors.common import site_zone
 from safety.services.common import raise_if_any, require_site_member, subject_lock
 from safety.services.dlt import dlt_flags_refresh
+from safety.services.notifications import notifications_cancel_stale
 
 
 def _schedule(infusion: Infusion) -> tuple[date, dict[int, tuple[VisitDefinition, windows.ScheduledVisit]]]:
@@ -74,6 +76,7 @@ def visit_schedule_shift(*, actor: AbstractBaseUser, infusion: Infusion, reason:
             continue
         visit.target_date, visit.window_earliest, visit.window_latest = wanted
         save_audited(visit, actor=actor, reason=reason)
+        notifications_cancel_stale(object_ref=visit_ref(visit.pk), reason=f"Visit moved ({reason})")
         moved.append(visit)
     dlt_flags_refresh(actor=actor, subject=subject, reason=f"D0 is {d0}: DLT flags recomputed ({reason})")
     return moved
@@ -120,6 +123,7 @@ def visit_record(
     for field, value in values.items():
         setattr(visit, field, value)
     save_audited(visit, actor=actor, reason=f"{reason}; protocol deviation" if deviation and not is_edit else reason)
+    notifications_cancel_stale(object_ref=visit_ref(visit.pk), reason="Visit recorded")
     return visit
 
 
@@ -139,4 +143,5 @@ def visit_mark_missed(*, actor: AbstractBaseUser, visit: Visit, reason: str | No
         )
     visit.status = Visit.Status.MISSED
     save_audited(visit, actor=actor, reason=reason)
+    notifications_cancel_stale(object_ref=visit_ref(visit.pk), reason="Visit marked missed")
     return visit

@@ -3,7 +3,6 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.core.management import call_command
 
 from enrollment.roles import INVESTIGATOR, STUDY_COORDINATOR
 from tests.enrollment.documents import APPENDIX_A
@@ -15,23 +14,6 @@ CONSENT_AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 SCREENING_AT = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)
 SIGNING_AT = datetime(2026, 3, 4, 3, 0, tzinfo=UTC)
 ENROLLING_AT = datetime(2026, 3, 5, 3, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def trial(db, site_a):
-    """The seeded protocol, criteria, dose levels and roles; site BJ01 (Asia/Shanghai)."""
-    call_command("seed", verbosity=0)
-    return site_a
-
-
-@pytest.fixture
-def clock(time_machine):
-    """clock(instant): stop the clock at that instant."""
-
-    def move(instant: datetime) -> None:
-        time_machine.move_to(instant, tick=False)
-
-    return move
 
 
 @pytest.fixture

@@ -1,0 +1,208 @@
+"""Admin of the dosing day: plans, D−1 reconfirmations, D0 assessments, infusions and draws, all recorded through
+the dosing services, and the "Dosing today" page (who has D−1 today, who is dosed today, what is missing)."""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+
+from ctit_trial.admin_base import ServiceAddAdmin, ServiceAddForm
+from dosing import selectors, services
+from dosing.models import Infusion, InfusionPlan, PostInfusionDraw, PreInfusionAssessment, Reconfirmation, VitalSigns
+from enrollment.models import Subject
+from enrollment.selectors import sites_visible_to, subjects_visible_to
+
+
+class SubjectServiceForm(ServiceAddForm):
+    """A service add form naming the subject, chosen among the user's sites' enrolled subjects."""
+
+    subject = forms.ModelChoiceField(queryset=Subject.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        visible = subjects_visible_to(self.request.user)
+        self.fields["subject"].queryset = visible.filter(status__in=self.subject_statuses)
+
+    subject_statuses = (Subject.Status.ENROLLED,)
+
+
+class SiteScopedAdmin(ServiceAddAdmin):
+    """Rows of the user's sites only (another site's row is not found)."""
+
+    subject_path = "subject"
+
+    def get_queryset(self, request):
+        visible = subjects_visible_to(request.user)
+        return super().get_queryset(request).filter(**{f"{self.subject_path}__in": visible})
+
+
+class PlanForm(SubjectServiceForm):
+    class Meta:
+        model = InfusionPlan
+        fields = ["planned_at"]
+
+    def run_service(self, actor, cleaned):
+        return services.infusion_schedule(actor=actor, subject=cleaned["subject"], planned_at=cleaned["planned_at"])
+
+
+@admin.register(InfusionPlan)
+class InfusionPlanAdmin(SiteScopedAdmin):
+    add_form = PlanForm
+    list_display = ["subject", "planned_at", "d_minus_1", "status", "blocked_reason"]
+    list_filter = ["status", "subject__site", "slot__dose_level"]
+    search_fields = ["subject__study_number"]
+    list_select_related = ["subject"]
+
+    def get_urls(self):
+        return [path("today/", self.admin_site.admin_view(self.today_view), name="dosing_today"), *super().get_urls()]
+
+    def today_view(self, request):
+        if not request.user.has_perm("dosing.view_infusionplan"):
+            raise PermissionDenied
+        now = timezone.now()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Dosing today",
+            "now": now,
+            "rows": selectors.dosing_today(sites_visible_to(request.user), now=now),
+        }
+        return TemplateResponse(request, "admin/dosing/dosing_today.html", context)
+
+
+class ReconfirmationForm(SubjectServiceForm):
+    class Meta:
+        model = Reconfirmation
+        fields = ["drawn_at", "platelets", "bleeding", "bleeding_details"]
+
+    def run_service(self, actor, cleaned):
+        values = {name: cleaned[name] for name in self.Meta.fields}
+        return services.reconfirmation_record(actor=actor, subject=cleaned["subject"], **values)
+
+
+@admin.register(Reconfirmation)
+class ReconfirmationAdmin(SiteScopedAdmin):
+    add_form = ReconfirmationForm
+    subject_path = "plan__subject"
+    list_display = ["plan", "d_minus_1", "drawn_at", "platelets", "bleeding", "cleared", "recorded_by"]
+    list_filter = ["cleared", "bleeding", "plan__subject__site"]
+    search_fields = ["plan__subject__study_number"]
+
+
+class AssessmentForm(SubjectServiceForm):
+    class Meta:
+        model = PreInfusionAssessment
+        fields = [
+            "baseline_platelets",
+            "baseline_drawn_at",
+            "transfusion_since_screening_at",
+            "thrombopoietic_since_screening_on",
+            "surgery_since_screening_on",
+        ]
+
+    def run_service(self, actor, cleaned):
+        values = {name: cleaned[name] for name in self.Meta.fields}
+        return services.assessment_record(actor=actor, subject=cleaned["subject"], **values)
+
+
+@admin.register(PreInfusionAssessment)
+class PreInfusionAssessmentAdmin(SiteScopedAdmin):
+    add_form = AssessmentForm
+    subject_path = "plan__subject"
+    list_display = ["plan", "d0", "baseline_platelets", "baseline_drawn_at", "recorded_by"]
+    search_fields = ["plan__subject__study_number"]
+
+
+VITAL_FIELDS = [field.name for field in VitalSigns._meta.fields if field.name not in ("id", "infusion", "phase")]
+
+
+def _vital_fields(phase: str) -> dict[str, forms.Field]:
+    return {f"{phase}_{name}": VitalSigns._meta.get_field(name).formfield() for name in VITAL_FIELDS}
+
+
+INFUSION_FIELDS = [
+    "product_lot",
+    "product_viable_cells",
+    "viability_percent",
+    "volume_ml",
+    "started_at",
+    "ended_at",
+    "fraction_given_percent",
+    "interrupted",
+    "interruption_reason",
+    "early_stop",
+    "early_stop_reason",
+    "dose_deviation_reason",
+]
+
+InfusionFormBase = type(
+    "InfusionFormBase", (SubjectServiceForm,), {**_vital_fields("before"), **_vital_fields("after")}
+)
+
+
+class InfusionForm(InfusionFormBase):
+    class Meta:
+        model = Infusion
+        fields = INFUSION_FIELDS
+
+    def run_service(self, actor, cleaned):
+        values = {name: cleaned[name] for name in INFUSION_FIELDS}
+        for phase in ("before", "after"):
+            values[f"vitals_{phase}"] = {name: cleaned[f"{phase}_{name}"] for name in VITAL_FIELDS}
+        return services.infusion_record(actor=actor, subject=cleaned["subject"], **values)
+
+
+class VitalSignsInline(admin.TabularInline):
+    model = VitalSigns
+    fields = ["phase", *VITAL_FIELDS]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class DrawInline(admin.TabularInline):
+    model = PostInfusionDraw
+    fields = ["minutes_after_end", "drawn_at", "platelets", "deviation", "deviation_reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Infusion)
+class InfusionAdmin(SiteScopedAdmin):
+    add_form = InfusionForm
+    list_display = ["subject", "dose_level", "started_at", "ended_at", "viable_cells_given", "early_stop"]
+    list_filter = ["dose_level", "early_stop", "subject__site"]
+    search_fields = ["subject__study_number", "product_lot"]
+    list_select_related = ["subject", "dose_level"]
+
+    def get_inlines(self, request, obj):
+        return [VitalSignsInline, DrawInline] if obj is not None else []
+
+
+class DrawForm(SubjectServiceForm):
+    subject_statuses = (Subject.Status.DOSED,)
+
+    class Meta:
+        model = PostInfusionDraw
+        fields = ["minutes_after_end", "drawn_at", "platelets"]
+
+    def run_service(self, actor, cleaned):
+        values = {name: cleaned[name] for name in self.Meta.fields}
+        return services.draw_record(actor=actor, subject=cleaned["subject"], **values)
+
+
+@admin.register(PostInfusionDraw)
+class PostInfusionDrawAdmin(SiteScopedAdmin):
+    add_form = DrawForm
+    subject_path = "infusion__subject"
+    list_display = ["infusion", "minutes_after_end", "drawn_at", "platelets", "deviation"]
+    list_filter = ["deviation", "minutes_after_end"]
+    search_fields = ["infusion__subject__study_number"]

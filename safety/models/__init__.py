@@ -1,0 +1,25 @@
+"""The safety app's models: the follow-up data (visits, AEs, DLT and SAE records) and the reminder delivery log."""
+
+from safety.models.follow_up import (
+    SERIOUSNESS_CRITERIA,
+    VISIT_TRANSITIONS,
+    AdverseEvent,
+    CtcaeTerm,
+    DltAssessment,
+    SaeReport,
+    Visit,
+    VisitDefinition,
+)
+from safety.models.notifications import Notification
+
+__all__ = [
+    "SERIOUSNESS_CRITERIA",
+    "VISIT_TRANSITIONS",
+    "AdverseEvent",
+    "CtcaeTerm",
+    "DltAssessment",
+    "Notification",
+    "SaeReport",
+    "Visit",
+    "VisitDefinition",
+]
