@@ -27,6 +27,10 @@ class SubjectServiceForm(ServiceAddForm):
 
     subject_statuses = (Subject.Status.ENROLLED,)
 
+    def service_values(self, cleaned: dict) -> dict:
+        """The record's own fields (the admin's form factory adds `subject` to Meta.fields: it is passed apart)."""
+        return {name: cleaned[name] for name in self.Meta.fields if name != "subject"}
+
 
 class SiteScopedAdmin(ServiceAddAdmin):
     """Rows of the user's sites only (another site's row is not found)."""
@@ -77,7 +81,7 @@ class ReconfirmationForm(SubjectServiceForm):
         fields = ["drawn_at", "platelets", "bleeding", "bleeding_details"]
 
     def run_service(self, actor, cleaned):
-        values = {name: cleaned[name] for name in self.Meta.fields}
+        values = self.service_values(cleaned)
         return services.reconfirmation_record(actor=actor, subject=cleaned["subject"], **values)
 
 
@@ -102,7 +106,7 @@ class AssessmentForm(SubjectServiceForm):
         ]
 
     def run_service(self, actor, cleaned):
-        values = {name: cleaned[name] for name in self.Meta.fields}
+        values = self.service_values(cleaned)
         return services.assessment_record(actor=actor, subject=cleaned["subject"], **values)
 
 
@@ -195,7 +199,7 @@ class DrawForm(SubjectServiceForm):
         fields = ["minutes_after_end", "drawn_at", "platelets"]
 
     def run_service(self, actor, cleaned):
-        values = {name: cleaned[name] for name in self.Meta.fields}
+        values = self.service_values(cleaned)
         return services.draw_record(actor=actor, subject=cleaned["subject"], **values)
 
 

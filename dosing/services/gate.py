@@ -45,6 +45,7 @@ def reconfirmation_record(
     """Record the D−1 count and bleeding assessment; out of range or bleeding blocks the infusion."""
     plan = _scheduled_plan(actor, subject)
     tz, now = plan.subject.site.zone, timezone.now()
+    platelets = Decimal(platelets).quantize(Decimal("0.1"))  # as stored, so every entry route reads the same
     raise_if_any(
         {
             "drawn_at": _future(drawn_at, now)

@@ -182,7 +182,7 @@ class SubjectPlateletsView(APIView):
         subject = subject_get_visible(request.user, pk=subject_pk)
         query = BodySizeQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        body = selectors.BodySize(**query.validated_data)
+        body = selectors.body_size_of(subject, given=query.validated_data)
         result = selectors.subject_platelets(subject, body=body, config=selectors.safety_config().endpoints)
         return Response(SubjectPlateletsSerializer(result).data)
 
@@ -197,3 +197,16 @@ class PlateletSummaryView(APIView):
         subjects = subjects_visible_to(request.user)
         summary = selectors.platelet_summary(subjects, levels=protocol_current().dose_levels.all())
         return Response(LevelSummarySerializer(summary, many=True).data)
+
+
+class SubjectCloseOutView(APIView):
+    """Close out a dosed subject's follow-up once the D30 visit is recorded (status: completed)."""
+
+    permission_classes = [requires("safety.change_visit")]
+
+    @extend_schema(request=None, responses={200: None}, summary="Close out the follow-up after D30.")
+    def post(self, request, subject_pk: int):
+        subject = subject_get_visible(request.user, pk=subject_pk)
+        services.subject_close_out(actor=request.user, subject=subject)
+        subject.refresh_from_db()
+        return Response({"subject": subject.study_number, "status": subject.status})

@@ -41,7 +41,7 @@ from safety.selectors.dlt import (
 )
 from safety.selectors.messages import message_context
 from safety.selectors.notifications import notifications_visible_to, stale_reason
-from safety.selectors.platelets import TIME_POINTS, BodySize, platelet_summary, subject_platelets
+from safety.selectors.platelets import TIME_POINTS, BodySize, body_size_of, platelet_summary, subject_platelets
 from safety.selectors.reminders import recipient_directory, reminder_config, reminders_due
 from safety.selectors.visits import (
     deviation_of,
@@ -56,6 +56,7 @@ __all__ = [
     "TIME_POINTS",
     "AdjudicationState",
     "BodySize",
+    "body_size_of",
     "SaeClock",
     "SafetyConfig",
     "SubjectDltFacts",

@@ -1,4 +1,4 @@
-"""Platelet endpoints (PROTOCOL.md §7) of a subject and per dose level, from the recorded visits."""
+"""Platelet endpoints (PROTOCOL.md §7) of a subject and per dose level, from recorded visits and draws."""
 
 import statistics
 from dataclasses import dataclass
@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from dosing.models import DoseLevel, Infusion
+from dosing.models import DoseLevel, Infusion, PostInfusionDraw
 from enrollment.models import Subject
 from safety.models import Visit
 from safety.rules import endpoints
@@ -17,14 +17,13 @@ BASELINE_VISIT = "D0"
 HOURLY_TIME_POINTS = ("1h", "2h", "4h")
 VISIT_TIME_POINTS = ("D2", "D3", "D7", "D14", "D28")
 TIME_POINTS = HOURLY_TIME_POINTS + VISIT_TIME_POINTS
-HOURLY_NOTE = "Post-infusion draws (1h, 2h, 4h) are recorded with the dosing day: not available yet."
 NO_BODY_SIZE = "CCI and PPR not computed: height/weight not recorded"
 SEXES = {"M": endpoints.Sex.MALE, "F": endpoints.Sex.FEMALE}
 
 
 @dataclass(frozen=True)
 class BodySize:
-    """Height, weight and sex given by the caller (the screening record will provide them later)."""
+    """Height, weight and sex: from the subject's screening unless the caller gives them."""
 
     height_cm: Decimal | None = None
     weight_kg: Decimal | None = None
@@ -47,17 +46,37 @@ class TimePoint:
     note: str
 
 
+def body_size_of(subject: Subject, *, given: dict | None = None) -> BodySize:
+    """The subject's height, weight and sex from the current screening; values `given` take precedence."""
+    from enrollment.selectors import screening_current  # enrollment reads safety nowhere: no cycle at call time
+
+    screening = screening_current(subject)
+    recorded = {"height_cm": None, "weight_kg": None, "sex": None}
+    if screening is not None:
+        recorded = {"height_cm": screening.height_cm, "weight_kg": screening.weight_kg, "sex": screening.sex or None}
+    return BodySize(**(recorded | (given or {})))
+
+
+def _draw_counts(subject_ids) -> dict[int, dict[str, Decimal]]:
+    """Post-infusion draw counts (1h, 2h, 4h) by subject and time point."""
+    counts: dict[int, dict[str, Decimal]] = {}
+    rows = PostInfusionDraw.objects.filter(infusion__subject_id__in=subject_ids)
+    for subject_id, minutes, platelets in rows.values_list("infusion__subject_id", "minutes_after_end", "platelets"):
+        name = f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}min"
+        counts.setdefault(subject_id, {})[name] = platelets
+    return counts
+
+
 def _recorded_counts(subject: Subject) -> dict[str, Decimal]:
-    """Platelet counts of the subject's recorded visits, by visit code."""
+    """Platelet counts of the subject's recorded visits (by visit code) and post-infusion draws (1h, 2h, 4h)."""
     rows = subject.visits.filter(status=Visit.Status.DONE, platelets__isnull=False)
-    return dict(rows.values_list("definition__code", "platelets"))
+    return dict(rows.values_list("definition__code", "platelets")) | _draw_counts([subject.pk]).get(subject.pk, {})
 
 
 def _time_point(name: str, count: Decimal | None, baseline: Decimal | None, dose_cells, body, config) -> TimePoint:
-    if name in HOURLY_TIME_POINTS:
-        return TimePoint(name, None, None, None, None, HOURLY_NOTE)
     if count is None:
-        return TimePoint(name, None, None, None, None, f"No platelet count recorded at the {name} visit.")
+        where = "post-infusion draw" if name in HOURLY_TIME_POINTS else "visit"
+        return TimePoint(name, None, None, None, None, f"No platelet count recorded at the {name} {where}.")
     if baseline is None:
         return TimePoint(name, count, None, None, None, "No baseline: the D0 pre-infusion count is not recorded.")
     if config.platelet_equivalent_factor is not None and body.complete and dose_cells is not None:
@@ -77,7 +96,7 @@ def subject_platelets(subject: Subject, *, body: BodySize, config: EndpointConfi
     infusion = infusion_of(subject)
     counts = _recorded_counts(subject)
     baseline = counts.get(BASELINE_VISIT)
-    dose_cells = Decimal(infusion.dose_level.viable_cells) if infusion else None
+    dose_cells = Decimal(infusion.viable_cells_given) if infusion else None
     complete = body.height_cm is not None and body.weight_kg is not None
     return {
         "subject": subject.study_number,
@@ -118,14 +137,15 @@ def platelet_summary(subjects: QuerySet[Subject], *, levels: QuerySet[DoseLevel]
     ).values_list("subject_id", "definition__code", "platelets")
     for subject_id, code, platelets in visits:
         counts.setdefault(subject_id, {})[code] = platelets
+    for subject_id, draws in _draw_counts(list(level_of)).items():
+        counts.setdefault(subject_id, {}).update(draws)
     summary = []
     for level in levels.order_by("level"):
         subject_counts = [counts.get(pk, {}) for pk, at in level_of.items() if at == level.level]
         rows = []
         for name in TIME_POINTS:
             deltas = [c[name] - c[BASELINE_VISIT] for c in subject_counts if name in c and BASELINE_VISIT in c]
-            note = HOURLY_NOTE if name in HOURLY_TIME_POINTS else ""
-            rows.append({"time_point": name, **_statistics(deltas), "note": note})
+            rows.append({"time_point": name, **_statistics(deltas), "note": ""})
         summary.append(
             {"dose_level": level.level, "label": level.label, "subjects": len(subject_counts), "time_points": rows}
         )

@@ -15,6 +15,7 @@ from safety.services.notifications import (
 from safety.services.reference import ctcae_terms_load, visit_definitions_load
 from safety.services.sae import sae_report_record
 from safety.services.visits import (
+    subject_close_out,
     visit_errors,
     visit_mark_missed,
     visit_record,
@@ -23,6 +24,7 @@ from safety.services.visits import (
 )
 
 __all__ = [
+    "subject_close_out",
     "AE_FIELDS",
     "LabResultGrade",
     "ae_errors",

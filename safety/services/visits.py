@@ -145,3 +145,26 @@ def visit_mark_missed(*, actor: AbstractBaseUser, visit: Visit, reason: str | No
     save_audited(visit, actor=actor, reason=reason)
     notifications_cancel_stale(object_ref=visit_ref(visit.pk), reason="Visit marked missed")
     return visit
+
+
+@transaction.atomic
+def subject_close_out(*, actor: AbstractBaseUser, subject) -> None:
+    """Complete a dosed subject's follow-up once the last scheduled visit (D30) is recorded."""
+    from enrollment.models import Subject
+    from enrollment.services.common import subject_transition
+
+    subject = subject_lock(subject)
+    require_site_member(actor, subject)
+    last = (
+        Visit.objects.filter(subject=subject).select_related("definition").order_by("-definition__target_day").first()
+    )
+    if subject.status != Subject.Status.DOSED or last is None:
+        raise Conflict(f"{subject} is {subject.get_status_display().lower()}: only a dosed subject is closed out.")
+    if last.status != Visit.Status.DONE:
+        raise Conflict(f"The {last.definition.code} visit of {subject} is not recorded: record it before closing out.")
+    subject_transition(
+        actor=actor,
+        subject=subject,
+        to=Subject.Status.COMPLETED,
+        reason=f"Follow-up closed out after {last.definition.code}",
+    )

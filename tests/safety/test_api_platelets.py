@@ -15,7 +15,6 @@ from tests.factories import make_infusion, make_site_member, make_subject, make_
 pytestmark = pytest.mark.django_db
 INFUSED_AT = datetime(2026, 6, 1, 23, 0, tzinfo=UTC)  # D0 = 2 June in Shanghai
 FACTOR_NOTE = "CCI and PPR not computed: the protocol's platelet-equivalent factor is not configured"
-HOURLY_NOTE = "Post-infusion draws (1h, 2h, 4h) are recorded with the dosing day: not available yet."
 
 
 @pytest.fixture(autouse=True)
@@ -61,9 +60,9 @@ def test_subject_endpoints_without_the_platelet_equivalent_factor(trial, api_cli
     )
     assert (body["bsa_m2"], body["blood_volume_l"]) == (None, None)
     assert [(t["time_point"], t["platelets"], t["delta"], t["cci"], t["note"]) for t in body["time_points"]] == [
-        ("1h", None, None, None, HOURLY_NOTE),
-        ("2h", None, None, None, HOURLY_NOTE),
-        ("4h", None, None, None, HOURLY_NOTE),
+        ("1h", None, None, None, "No platelet count recorded at the 1h post-infusion draw."),
+        ("2h", None, None, None, "No platelet count recorded at the 2h post-infusion draw."),
+        ("4h", None, None, None, "No platelet count recorded at the 4h post-infusion draw."),
         ("D2", 75.0, 15.0, None, FACTOR_NOTE),
         ("D3", None, None, None, "No platelet count recorded at the D3 visit."),
         ("D7", 90.0, 30.0, None, FACTOR_NOTE),
@@ -108,7 +107,6 @@ def test_summary_per_dose_level_and_time_point(trial, api_client_for, site_b):
     assert d2[2] == {"time_point": "D2", "n": 1, "mean": -5.0, "median": -5.0, "min": -5.0, "max": -5.0, "note": ""}
     assert (d2[3]["n"], d2[3]["mean"]) == (0, None)
     assert by_level[1]["time_points"][5]["n"] == 1  # D7
-    assert by_level[1]["time_points"][0]["note"] == HOURLY_NOTE
     assert all(tp["n"] == 0 for level in elsewhere for tp in level["time_points"])
 
 
@@ -119,3 +117,33 @@ def test_another_sites_subject_is_not_found(trial, api_client_for, site_b):
 
     assert response.status_code == 404
     assert date(2026, 6, 2) == selectors.subject_d0(subject)
+
+
+def test_post_infusion_draws_give_the_hourly_time_points(trial, api_client_for):
+    from dosing import services as dosing_services
+
+    subject = dosed_with_counts(trial, 1, {"D0": 60})
+    ended = subject.infusion.ended_at
+    member = make_site_member(site=trial)
+    for minutes, count in ((60, 66), (120, 71)):
+        dosing_services.draw_record(
+            actor=member,
+            subject=subject,
+            minutes_after_end=minutes,
+            drawn_at=ended + timedelta(minutes=minutes),
+            platelets=Decimal(count),
+        )
+
+    body = api_client_for(STUDY_COORDINATOR, trial).get(f"/api/v1/subjects/{subject.pk}/platelets/").json()
+    summary = api_client_for(MONITOR).get("/api/v1/platelets/summary/").json()
+
+    assert [(t["time_point"], t["platelets"], t["delta"]) for t in body["time_points"][:3]] == [
+        ("1h", 66.0, 6.0),
+        ("2h", 71.0, 11.0),
+        ("4h", None, None),
+    ]
+    assert [(t["time_point"], t["n"], t["mean"]) for t in summary[0]["time_points"][:3]] == [
+        ("1h", 1, 6.0),
+        ("2h", 1, 11.0),
+        ("4h", 0, None),
+    ]
