@@ -1,7 +1,7 @@
 """Admin base: history visible, deletion refused, and a reason for change required on every edit."""
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -40,6 +40,19 @@ class AuditedAdmin(SimpleHistoryAdmin):
     def save_through_service(self, request, obj, form, change, reason):
         """Default for reference data: validate and save with the user and reason stamped."""
         save_audited(obj, actor=request.user, reason=reason or f"{obj._meta.verbose_name} created in admin")
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent, never added, changed or deleted there."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class ReadOnlyAdmin(SimpleHistoryAdmin):

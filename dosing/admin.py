@@ -5,7 +5,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from ctit_trial.admin_base import ReadOnlyAdmin
+from ctit_trial.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from ctit_trial.errors import DomainError
 from dosing import (
     admin_day,  # noqa: F401 (registers the dosing-day admin)
@@ -100,15 +100,9 @@ class DoseSlotAdmin(ReadOnlyAdmin):
     list_select_related = ["subject", "dose_level"]
 
 
-class SrcSignatureInline(admin.TabularInline):
+class SrcSignatureInline(ReadOnlyInline):
     model = SrcSignature
     fields = ["printed_name", "meaning", "signed_at", "content_digest"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SrcDecision)

@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from ctit_trial.admin_base import ServiceAddAdmin, ServiceAddForm
+from ctit_trial.admin_base import ReadOnlyInline, ServiceAddAdmin, ServiceAddForm
 from dosing import selectors, services
 from dosing.models import Infusion, InfusionPlan, PostInfusionDraw, PreInfusionAssessment, Reconfirmation, VitalSigns
 from enrollment.models import Subject
@@ -157,26 +157,14 @@ class InfusionForm(InfusionFormBase):
         return services.infusion_record(actor=actor, subject=cleaned["subject"], **values)
 
 
-class VitalSignsInline(admin.TabularInline):
+class VitalSignsInline(ReadOnlyInline):
     model = VitalSigns
     fields = ["phase", *VITAL_FIELDS]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class DrawInline(admin.TabularInline):
+class DrawInline(ReadOnlyInline):
     model = PostInfusionDraw
     fields = ["minutes_after_end", "drawn_at", "platelets", "deviation", "deviation_reason"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Infusion)
