@@ -19,13 +19,12 @@ class SubjectServiceForm(ServiceAddForm):
     """A service add form naming the subject, chosen among the user's sites' enrolled subjects."""
 
     subject = forms.ModelChoiceField(queryset=Subject.objects.none())
+    subject_statuses = (Subject.Status.ENROLLED,)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         visible = subjects_visible_to(self.request.user)
         self.fields["subject"].queryset = visible.filter(status__in=self.subject_statuses)
-
-    subject_statuses = (Subject.Status.ENROLLED,)
 
     def service_values(self, cleaned: dict) -> dict:
         """The record's own fields (the admin's form factory adds `subject` to Meta.fields: it is passed apart)."""

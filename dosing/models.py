@@ -285,8 +285,9 @@ class PostInfusionDraw(models.Model):
     @property
     def time_point(self) -> str:
         """The draw's name: "1h", "2h", "4h" (or minutes when not whole hours)."""
-        hours, minutes = divmod(self.minutes_after_end, 60)
-        return f"{hours}h" if not minutes else f"{self.minutes_after_end}min"
+        from dosing.rules.gate import time_point_name
+
+        return time_point_name(self.minutes_after_end)
 
 
 class SrcDecision(models.Model):

@@ -47,6 +47,12 @@ class GateLimits:
         )
 
 
+def time_point_name(minutes_after_end: int) -> str:
+    """A post-infusion draw's name: "1h", "2h", "4h" (minutes when not whole hours)."""
+    hours, minutes = divmod(minutes_after_end, 60)
+    return f"{hours}h" if not minutes else f"{minutes_after_end}min"
+
+
 def infusion_day(planned_at: datetime, tz: tzinfo) -> date:
     """D0: the site-local calendar day of the (planned) infusion start."""
     return planned_at.astimezone(tz).date()

@@ -150,7 +150,7 @@ def expected_draws(infusion: Infusion, *, now: datetime) -> list[dict]:
         status = "recorded" if draw else ("due" if now >= due_at else "upcoming")
         rows.append(
             {
-                "time_point": f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}min",
+                "time_point": gate.time_point_name(minutes),
                 "minutes": minutes,
                 "due_at": due_at,
                 "status": status,

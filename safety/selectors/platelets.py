@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from dosing.models import DoseLevel, Infusion, PostInfusionDraw
+from dosing.rules.gate import time_point_name
 from enrollment.models import Subject
 from safety.models import Visit
 from safety.rules import endpoints
@@ -62,8 +63,7 @@ def _draw_counts(subject_ids) -> dict[int, dict[str, Decimal]]:
     counts: dict[int, dict[str, Decimal]] = {}
     rows = PostInfusionDraw.objects.filter(infusion__subject_id__in=subject_ids)
     for subject_id, minutes, platelets in rows.values_list("infusion__subject_id", "minutes_after_end", "platelets"):
-        name = f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}min"
-        counts.setdefault(subject_id, {})[name] = platelets
+        counts.setdefault(subject_id, {})[time_point_name(minutes)] = platelets
     return counts
 
 
