@@ -57,7 +57,7 @@ class NotificationAdmin(admin.ModelAdmin):
         return request.user.has_perm(RESEND_PERMISSION)
 
     def _local(self, row: Notification, instant):
-        return format_local(instant, ZoneInfo(row.site.time_zone if row.site_id else "UTC")) if instant else "—"
+        return format_local(instant, row.site.zone if row.site_id else ZoneInfo("UTC")) if instant else "—"
 
     @admin.display(description="Visit", ordering="visit__target_date")
     def visit_code(self, row):

@@ -13,6 +13,8 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from safety.rules.sae import SafetyClockConfig, sae_alerts
+
 
 class ReminderKind(StrEnum):
     """Every kind of reminder email (the values are stored on notification rows)."""
@@ -62,8 +64,7 @@ class ReminderConfig:
     morning: time
     reconfirmation_cutoff: time
     visit_overdue_alert_days: int
-    sae_alert_hours: tuple[int, ...]
-    sae_report_hours: int
+    sae_clock: SafetyClockConfig
 
     @classmethod
     def from_mapping(cls, notifications: Mapping[str, Any], safety: Mapping[str, Any]) -> "ReminderConfig":
@@ -72,11 +73,8 @@ class ReminderConfig:
         cutoff = _clock_time(notifications["reconfirmation_cutoff_local_time"], "reconfirmation_cutoff_local_time")
         if cutoff <= morning:
             raise ValueError(f"The D−1 cut-off {cutoff:%H:%M} must come after the morning reminder {morning:%H:%M}.")
-        report_hours = int(safety["sae_report_hours"])
-        alert_hours = tuple(sorted(int(hours) for hours in safety["sae_alert_hours"]))
-        if any(not 0 < hours < report_hours for hours in alert_hours):
-            raise ValueError(f"SAE alert hours {alert_hours} must lie between 0 and {report_hours} h.")
-        return cls(morning, cutoff, int(notifications["visit_overdue_alert_days"]), alert_hours, report_hours)
+        overdue_days = int(notifications["visit_overdue_alert_days"])
+        return cls(morning, cutoff, overdue_days, SafetyClockConfig.from_mapping(safety))
 
 
 @dataclass(frozen=True)
@@ -214,14 +212,19 @@ def visit_occasions(visit: VisitFacts, config: ReminderConfig) -> tuple[Occasion
 def sae_occasions(sae: SaeFacts, config: ReminderConfig) -> tuple[Occasion, ...]:
     """Reminders at the alert hours after awareness (each stale at the next), the overdue alert at the deadline."""
     ref, aware = ae_ref(sae.ae_id), sae.awareness_at.astimezone(UTC)
-    deadline = aware + timedelta(hours=config.sae_report_hours)
-    instants = [aware + timedelta(hours=hours) for hours in config.sae_alert_hours] + [deadline]
+    *alerts, deadline = sae_alerts(aware, config=config.sae_clock)  # the SAE clock's own rule (safety.rules.sae)
     reminders = tuple(
-        Occasion(ReminderKind.SAE_REMINDER, ref, f"{ref}:aware:{aware.isoformat()}:{hours}h", at, stale_at=after)
-        for hours, at, after in zip(config.sae_alert_hours, instants, instants[1:], strict=False)
+        Occasion(
+            ReminderKind.SAE_REMINDER,
+            ref,
+            f"{ref}:aware:{aware.isoformat()}:{alert.hours_after_awareness}h",
+            alert.at,
+            stale_at=after.at,
+        )
+        for alert, after in zip(alerts, [*alerts[1:], deadline], strict=True)
     )
-    overdue_key = f"{ref}:aware:{aware.isoformat()}:{config.sae_report_hours}h"
-    return (*reminders, Occasion(ReminderKind.SAE_OVERDUE, ref, overdue_key, deadline))
+    overdue_key = f"{ref}:aware:{aware.isoformat()}:{deadline.hours_after_awareness}h"
+    return (*reminders, Occasion(ReminderKind.SAE_OVERDUE, ref, overdue_key, deadline.at))
 
 
 def candidate_occasions(candidate: CandidateFacts) -> tuple[Occasion, ...]:

@@ -51,7 +51,7 @@ def dlt_rules() -> DltRules:
 
 def site_zone(site: Site) -> ZoneInfo:
     """The site's IANA time zone."""
-    return ZoneInfo(site.time_zone)
+    return site.zone
 
 
 def site_today(site: Site, *, now: datetime) -> date:

@@ -11,6 +11,7 @@ from enrollment.selectors import protocol_current
 from safety.models import AdverseEvent, Notification, Visit
 from safety.rules import reminders as rules
 from safety.rules.reminders import ReminderKind
+from safety.rules.sae import sae_report_deadline
 from safety.selectors.adverse_events import dlt_assessment_of
 from safety.selectors.reminders import escalation_facts, reminder_config
 
@@ -73,7 +74,8 @@ def _visit_context(visit_id: int, zone: ZoneInfo) -> dict:
 
 def _ae_context(ae_id: int, zone: ZoneInfo) -> dict:
     ae = AdverseEvent.objects.select_related("ctcae_term", "dlt_assessment").get(pk=ae_id)
-    deadline = ae.awareness_at + timedelta(hours=reminder_config().sae_report_hours) if ae.awareness_at else None
+    clock = reminder_config().sae_clock
+    deadline = sae_report_deadline(ae.awareness_at, config=clock) if ae.awareness_at else None
     assessment = dlt_assessment_of(ae)
     return {
         "term": ae.term_name,
@@ -100,7 +102,7 @@ def _escalation_context(now: datetime) -> dict:
 
 def message_context(notification: Notification, *, now: datetime) -> dict:
     """Everything the kind's templates show; the subject appears by study number only."""
-    zone = ZoneInfo(notification.site.time_zone) if notification.site_id else ZoneInfo("UTC")
+    zone = notification.site.zone if notification.site_id else ZoneInfo("UTC")
     recipient = notification.recipient
     subject = notification.subject
     context = {

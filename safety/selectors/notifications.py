@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
@@ -51,7 +50,7 @@ def _plan_state(pk: int, config: ReminderConfig) -> ObjectState:
         return ObjectState((), _off_study(plan.subject))
     if plan.reconfirmed:
         return ObjectState((), f"the D−1 count of {plan.d_minus_1} is recorded")
-    zone = ZoneInfo(plan.subject.site.time_zone)
+    zone = plan.subject.site.zone
     facts = rules.PlanFacts(plan.pk, zone, plan.d_minus_1, plan.planned_at, False)
     return ObjectState(rules.plan_occasions(facts, config), f"D−1 moved to {plan.d_minus_1}")
 
@@ -66,7 +65,7 @@ def _visit_state(pk: int, config: ReminderConfig) -> ObjectState:
         return ObjectState((), f"the {code} visit is {visit.get_status_display().lower()}{on}")
     if _off_study(visit.subject):
         return ObjectState((), _off_study(visit.subject))
-    zone = ZoneInfo(visit.subject.site.time_zone)
+    zone = visit.subject.site.zone
     facts = rules.VisitFacts(visit.pk, zone, visit.window_earliest, visit.target_date, visit.window_latest)
     moved = f"the {code} visit moved: window {visit.window_earliest}…{visit.window_latest}"
     return ObjectState(rules.visit_occasions(facts, config), moved)

@@ -26,13 +26,20 @@ from safety.rules.reminders import (
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
+SAFETY = {
+    "sae_report_hours": 24,
+    "sae_alert_hours": [20, 12],
+    "susar_fatal_days": 7,
+    "susar_fatal_completion_extra_days": 8,
+    "susar_other_days": 15,
+}
 CONFIG = ReminderConfig.from_mapping(
     {
         "morning_reminder_local_time": "08:00",
         "reconfirmation_cutoff_local_time": "16:00",
         "visit_overdue_alert_days": 7,
     },
-    {"sae_report_hours": 24, "sae_alert_hours": [20, 12]},
+    SAFETY,
 )
 K = ReminderKind
 
@@ -250,7 +257,7 @@ def test_config_refuses_a_cut_off_before_the_morning_reminder():
                 "reconfirmation_cutoff_local_time": "07:00",
                 "visit_overdue_alert_days": 7,
             },
-            {"sae_report_hours": 24, "sae_alert_hours": [12]},
+            {**SAFETY, "sae_alert_hours": [12]},
         )
 
 
@@ -262,7 +269,7 @@ def test_config_refuses_alert_hours_outside_the_sae_clock():
                 "reconfirmation_cutoff_local_time": "16:00",
                 "visit_overdue_alert_days": 7,
             },
-            {"sae_report_hours": 24, "sae_alert_hours": [24, 12]},
+            {**SAFETY, "sae_alert_hours": [24, 12]},
         )
 
 
@@ -274,7 +281,7 @@ def test_config_refuses_a_time_that_is_not_hh_mm():
                 "reconfirmation_cutoff_local_time": "16:00",
                 "visit_overdue_alert_days": 7,
             },
-            {"sae_report_hours": 24, "sae_alert_hours": [12]},
+            {**SAFETY, "sae_alert_hours": [12]},
         )
 
 
