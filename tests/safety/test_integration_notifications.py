@@ -253,7 +253,11 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_nothing_twice(stac
         first_worker.kill()
     stack.smtp.hold[BJ_TEAM[1]].set()  # the server gives up on the dead connection: nothing was accepted
     with start_worker(stack):
-        wait_until(lambda: len(stack.smtp.accepted) == 5, what="the new worker to send the other five")
+        # the server accepting a message comes before the worker marks its row sent: wait for both
+        wait_until(
+            lambda: len(stack.smtp.accepted) == 5 and Notification.objects.filter(status="sent").count() == 5,
+            what="the new worker to send the other five",
+        )
         dispatched = services.notifications_dispatch(now=now + timedelta(seconds=901))  # past the sending timeout
         killed = Notification.objects.get(status="uncertain")
         services.delivery.enqueue_sends([killed.pk], at=now)  # the broker redelivering the killed task
