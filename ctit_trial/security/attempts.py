@@ -8,7 +8,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.template.response import TemplateResponse
+from django.shortcuts import render
 
 from ctit_trial.errors import DomainError
 from ctit_trial.security.client import current_request
@@ -32,7 +32,7 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": lockout_message(), "errors": {}}, status=429)
     context = {"title": "Locked out", "message": lockout_message(), "site_header": "XJ-MK-002 trial administration"}
-    return TemplateResponse(request, "security/locked_out.html", context, status=429)
+    return render(request, "security/locked_out.html", context, status=429)
 
 
 def _request() -> HttpRequest:
