@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ctit_trial.security.second_factor import second_factor_required, totp_device_of, totp_verify
 
+ADMIN_CODE_MISSING = "Enter the one-time code from your authenticator app."
 ADMIN_CODE_WRONG = "The one-time code is not correct (or was already used): enter the current code."
 ENROL_CODE_WRONG = "That code does not match: check the time on your phone and enter the current code."
 
@@ -38,10 +39,11 @@ class AdminLoginForm(AdminAuthenticationForm):
         device = totp_device_of(user)
         if device is None:
             return cleaned  # TrialAdminSite sends the user to enrolment when a second factor is required
-        if not totp_verify(device, cleaned.get("otp_token")):
+        token = cleaned.get("otp_token")
+        if not totp_verify(device, token):
             credentials = {"username": user.get_username()}
             user_login_failed.send(sender=__name__, credentials=credentials, request=self.request)
-            raise ValidationError({"otp_token": ADMIN_CODE_WRONG})
+            raise ValidationError({"otp_token": ADMIN_CODE_WRONG if token else ADMIN_CODE_MISSING})
         user.otp_device = device  # django_otp records the verified device in the session at login
         return cleaned
 
