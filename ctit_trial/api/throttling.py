@@ -8,6 +8,7 @@ request is one atomic increment of a counter per client and window. The counters
 import logging
 import threading
 import time
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.cache import caches
@@ -90,3 +91,8 @@ class ScopedThrottle(AtomicRateThrottleMixin, ScopedRateThrottle):
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
+
+
+def login_throttled(request) -> bool:
+    """Whether this client has used up the `auth` rate, which the admin login shares with the token endpoint."""
+    return not ScopedThrottle().allow_request(request, SimpleNamespace(throttle_scope="auth"))

@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
@@ -15,10 +15,12 @@ from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from ctit_trial.api.throttling import login_throttled
 from ctit_trial.security.second_factor import second_factor_required, totp_device_of, totp_verify
 
 ADMIN_CODE_MISSING = "Enter the one-time code from your authenticator app."
 ADMIN_CODE_WRONG = "The one-time code is not correct (or was already used): enter the current code."
+TOO_MANY_LOGINS = "Too many login attempts from your address: wait a minute and try again."
 ENROL_CODE_WRONG = "That code does not match: check the time on your phone and enter the current code."
 
 
@@ -68,6 +70,9 @@ class TrialAdminSite(admin.AdminSite):
     def login(self, request, extra_context=None):
         if request.method == "GET" and self._must_enrol(request.user):
             return redirect("admin:two-factor")
+        if request.method == "POST" and login_throttled(request):
+            context = {**self.each_context(request), "message": TOO_MANY_LOGINS}
+            return render(request, "security/locked_out.html", context, status=429)
         return super().login(request, extra_context)
 
     @staticmethod

@@ -137,3 +137,13 @@ def test_with_redis_down_the_limit_still_holds_in_the_process(throttled, setting
         statuses = [token_attempt(client, "").status_code for _ in range(5)]
 
     assert statuses == [400, 400, 400, 429, 429]
+
+
+def test_the_admin_login_shares_the_token_endpoint_rate(client, roles, throttled):
+    token_attempt(client, "")
+    statuses = [client.post("/admin/login/", {"username": "x", "password": "y"}).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+    assert (
+        "Too many login attempts from your address: wait a minute and try again." in client.post("/admin/login/").text
+    )
