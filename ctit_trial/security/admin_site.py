@@ -1,7 +1,10 @@
 """The admin site: password plus one-time code at login, and self-enrolment of an authenticator app."""
 
 import base64
+import logging
 
+import qrcode
+import qrcode.image.svg
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -18,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from ctit_trial.api.throttling import login_throttled
 from ctit_trial.security.second_factor import second_factor_required, totp_device_of, totp_verify
 
+logger = logging.getLogger(__name__)
 ADMIN_CODE_MISSING = "Enter the one-time code from your authenticator app."
 ADMIN_CODE_WRONG = "The one-time code is not correct (or was already used): enter the current code."
 TOO_MANY_LOGINS = "Too many login attempts from your address: wait a minute and try again."
@@ -103,6 +107,7 @@ class TrialAdminSite(admin.AdminSite):
     def _confirm(self, request, device: TOTPDevice):
         device.confirmed = True
         device.save(update_fields=["confirmed"])
+        logger.info("%s enrolled TOTP device %s (created %s)", request.user, device.pk, device.created_at)
         otp_login(request, device)
         messages.success(request, "Your authenticator app is enrolled: log in with its code from now on.")
         return redirect("admin:index")
@@ -117,8 +122,5 @@ class TrialAdminSite(admin.AdminSite):
 
 def qr_code_data_uri(data: str) -> str:
     """An SVG QR code of the data, as a data: URI for an <img>."""
-    import qrcode
-    import qrcode.image.svg
-
     svg = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage).to_string()
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
