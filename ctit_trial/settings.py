@@ -1,5 +1,6 @@
 """Project settings, read from the environment (see .env.example and docs/adr/0002)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -17,7 +18,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "ctit_trial.security.admin_apps.TrialAdminConfig",  # django.contrib.admin with the second-factor login (ADR 9)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -30,7 +31,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "ctit_trial",
+    "ctit_trial.security",
     "enrollment",
     "dosing",
     "safety",
@@ -43,9 +48,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "ctit_trial.security.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "ctit_trial.security.middleware.SessionIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns an admin-login lockout into its 429 page
 ]
 
 ROOT_URLCONF = "ctit_trial.urls"
@@ -82,6 +91,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- Login protection (docs/adr/0009): lockout (django-axes), second factor (django-otp), tokens, sessions.
+# The client address is REMOTE_ADDR unless that many reverse proxies of ours append to X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out username + address before the password
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("CTIT_LOCKOUT_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("CTIT_LOCKOUT_FAILURES", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("CTIT_LOCKOUT_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [
+    parameters.split("+") for parameters in env.list("CTIT_LOCKOUT_BY", default=["username+ip_address"])
+]
+AXES_CLIENT_IP_CALLABLE = "ctit_trial.security.client.client_ip"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failed login and signature, kept (who, when, from where, on what)
+AXES_RESET_ON_SUCCESS = True
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+AXES_LOCKOUT_CALLABLE = "ctit_trial.security.attempts.lockout_response"
+CTIT_REQUIRE_2FA = env.bool("CTIT_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="XJ-MK-002 trial")
+API_TOKEN_TTL = timedelta(hours=env.float("API_TOKEN_TTL_HOURS", default=12))
+SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("DJANGO_SESSION_IDLE_MINUTES", default=30))
+
 # --- Time: every instant is stored in UTC; site-local days come from Site.time_zone (enrollment.timeutils).
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -100,15 +132,25 @@ if DEBUG:
 # --- Redis (optional): the Celery broker and the shared cache when REDIS_URL is set.
 REDIS_URL = env.str("REDIS_URL", default="")
 BROKER_DIR = VAR_DIR / "broker"
+# Throttle counters: Redis when set (shared by every web process), given up fast when Redis is down (ADR 9).
+_fast_redis = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "retry_on_timeout": False}
+THROTTLE_FALLBACK = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle-fallback"}
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+        "throttle": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+    }
+    CACHES["throttle"]["OPTIONS"] = _fast_redis
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
-        }
+        },
+        "throttle": THROTTLE_FALLBACK,
     }
+CACHES["throttle-fallback"] = THROTTLE_FALLBACK
+THROTTLE_REDIS_RETRY_SECONDS = env.int("THROTTLE_REDIS_RETRY_SECONDS", default=30)  # local counters meanwhile
 
 # --- Celery (ctit_trial/celery.py reads every CELERY_* setting).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
@@ -168,9 +210,10 @@ EMAIL_TIMEOUT = 20
 
 # --- REST API
 REST_FRAMEWORK = {
+    # Token first: its `WWW-Authenticate: Token` header makes missing or bad credentials a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "ctit_trial.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["ctit_trial.api.permissions.RoleModelPermissions"],
     "DEFAULT_PAGINATION_CLASS": "ctit_trial.api.pagination.StandardPagination",
@@ -179,9 +222,10 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "ctit_trial.api.throttling.AnonThrottle",
+        "ctit_trial.api.throttling.UserThrottle",
     ],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
         "user": env.str("API_THROTTLE_USER", default="1200/minute"),
@@ -230,6 +274,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},  # failures and lockouts, not axes' chatter about each step
 }
 
 # CI sets this so that tests needing PostgreSQL or Redis fail instead of skipping.

@@ -13,16 +13,26 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 
 from ctit_trial.errors import InvalidInput, PermissionDenied
+from ctit_trial.security.attempts import failure_record, refuse_if_locked_out
+from ctit_trial.security.second_factor import signer_second_factor_check
 
 WRONG_PASSWORD = "The password is not correct: the signature was not applied."  # noqa: S105 (a message)
 
 
-def authenticate_signer(*, user: AbstractBaseUser, password: str | None, field: str = "password") -> None:
-    """Re-check the signer's password (the act of signing), or refuse naming the field."""
+def authenticate_signer(
+    *, user: AbstractBaseUser, password: str | None, otp_token: str | None = None, field: str = "password"
+) -> None:
+    """Re-check the signer's password and one-time code (the act of signing), or refuse naming the field.
+
+    Failures count towards the same lockout as failed logins (django-axes, docs/adr/0009).
+    """
     if not user.is_active:
         raise PermissionDenied("Inactive users cannot sign.")
+    refuse_if_locked_out(user.get_username())
     if not password or not user.check_password(password):
+        failure_record(user.get_username())
         raise InvalidInput(WRONG_PASSWORD, errors={field: [WRONG_PASSWORD]})
+    signer_second_factor_check(user, otp_token)
 
 
 def content_digest(content: Any) -> str:

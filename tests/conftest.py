@@ -34,13 +34,18 @@ def _test_settings(request):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    locmem = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    settings.CACHES = {"default": locmem, "throttle": locmem, "throttle-fallback": {**locmem, "LOCATION": "fallback"}}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+    # Lockout and the second factor are off unless a test turns them on (tests/core/test_login_*.py do).
+    settings.AXES_ENABLED = False
+    settings.CTIT_REQUIRE_2FA = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; hashing is Django's job
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "throttle", "throttle-fallback"):
+        caches[alias].clear()
 
 
 @pytest.fixture

@@ -1,15 +1,43 @@
 """/api/v1/: each app contributes its routes."""
 
 from django.urls import include, path
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.throttling import ScopedRateThrottle
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ctit_trial.api.authentication import token_expires_at, token_issue
+from ctit_trial.api.throttling import ScopedThrottle
+from ctit_trial.security.attempts import LockedOut, lockout_message
+
+TokenResponse = inline_serializer(
+    "TokenResponse", {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()}
+)
 
 
-@extend_schema_view(post=extend_schema(summary="Exchange a username and password for an API token."))
-class TokenView(ObtainAuthToken):
-    throttle_classes = [ScopedRateThrottle]
+class TokenView(APIView):
+    """Exchange a username and password for an API token (locked out after repeated failures)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "auth"
+
+    @extend_schema(
+        summary="Exchange a username and password for an API token.",
+        request=AuthTokenSerializer,
+        responses={200: TokenResponse},
+    )
+    def post(self, request):
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        if not serializer.is_valid():
+            if getattr(request, "axes_locked_out", False):  # set by django-axes on the failure that locks
+                raise LockedOut(lockout_message())
+            raise serializers.ValidationError(serializer.errors)
+        token = token_issue(serializer.validated_data["user"])
+        return Response({"token": token.key, "expires_at": token_expires_at(token)})
 
 
 urlpatterns = [

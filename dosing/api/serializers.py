@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ctit_trial.api.authentication import OtpTokenField
 from dosing.models import SrcDecision
 from dosing.rules.config import DESIGNS, TITRATION_TRIGGERS
 from dosing.services.src import valid_signatures
@@ -87,6 +88,7 @@ class SrcDecisionCreateSerializer(serializers.Serializer):
 class SignatureSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
     meaning = serializers.CharField(max_length=60, default="approved")
+    otp_token = OtpTokenField()
 
 
 class EscalationStatusSerializer(serializers.Serializer):

@@ -130,10 +130,15 @@ def valid_signatures(record: SrcDecision) -> list[SrcSignature]:
 
 @transaction.atomic
 def src_decision_sign(
-    *, actor: AbstractBaseUser, decision: SrcDecision, password: str | None, meaning: str = "approved"
+    *,
+    actor: AbstractBaseUser,
+    decision: SrcDecision,
+    password: str | None,
+    otp_token: str | None = None,
+    meaning: str = "approved",
 ) -> SrcDecision:
     """Sign as a member present; the last required signature makes the decision effective and applies it."""
-    authenticate_signer(user=actor, password=password)
+    authenticate_signer(user=actor, password=password, otp_token=otp_token)
     record = SrcDecision.objects.select_for_update().get(pk=decision.pk)
     if record.status != SrcDecision.Status.AWAITING_SIGNATURES:
         raise Conflict("This SRC decision is already effective.")

@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ctit_trial.api.authentication import OtpTokenField
 from ctit_trial.api.serializers import AwareDateTimeField
 from enrollment import selectors
 from enrollment.api.serializers import CriterionVerdictSerializer, SubjectSerializer
@@ -120,6 +121,7 @@ class ScreeningDetailSerializer(ScreeningSerializer):
 
 class SignRequestSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"}, help_text="Your password.")
+    otp_token = OtpTokenField()
     meaning = serializers.ChoiceField(choices=[SIGN_MEANING], default=SIGN_MEANING)
 
 

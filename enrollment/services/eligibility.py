@@ -63,10 +63,15 @@ def eligibility_evaluate(*, actor: AbstractBaseUser, screening: Screening) -> El
 
 @transaction.atomic
 def eligibility_sign(
-    *, actor: AbstractBaseUser, screening: Screening, password: str | None, meaning: str = SIGN_MEANING
+    *,
+    actor: AbstractBaseUser,
+    screening: Screening,
+    password: str | None,
+    otp_token: str | None = None,
+    meaning: str = SIGN_MEANING,
 ) -> EligibilitySignature:
     """The investigator's electronic signature of an eligible screening: re-authenticated, bound to its data."""
-    authenticate_signer(user=actor, password=password)
+    authenticate_signer(user=actor, password=password, otp_token=otp_token)
     if not actor.has_perm(SIGN_PERMISSION):
         raise PermissionDenied("Only investigators can sign eligibility.")
     subject = subject_lock(actor=actor, subject=screening.subject)

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ctit_trial.api.authentication import OtpTokenField
 from safety import selectors
 from safety.models import SERIOUSNESS_CRITERIA, AdverseEvent, CtcaeTerm, DltAssessment, Visit
 
@@ -176,11 +177,13 @@ class AdjudicationSerializer(serializers.Serializer):
         allow_blank=True, max_length=2000, help_text="Rationale to confirm, reason to reject (both required)."
     )
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    otp_token = OtpTokenField()
 
 
 class SaeReportRequestSerializer(serializers.Serializer):
     reported_at = serializers.DateTimeField(help_text="When the report reached the sponsor (ISO 8601 with offset).")
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    otp_token = OtpTokenField()
 
 
 class LabResultSerializer(serializers.Serializer):

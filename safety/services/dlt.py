@@ -61,10 +61,16 @@ def _adjudication_errors(decision: str, reason: str) -> dict[str, list[str]]:
 
 @transaction.atomic
 def dlt_adjudicate(
-    *, actor: AbstractBaseUser, ae: AdverseEvent, decision: str, reason: str | None, password: str | None
+    *,
+    actor: AbstractBaseUser,
+    ae: AdverseEvent,
+    decision: str,
+    reason: str | None,
+    password: str | None,
+    otp_token: str | None = None,
 ) -> DltAssessment:
     """Confirm or reject a DLT candidate (reason required), signed by an SRC member or investigator."""
-    authenticate_signer(user=actor, password=password)
+    authenticate_signer(user=actor, password=password, otp_token=otp_token)
     if not actor.has_perm(ADJUDICATE_PERMISSION):
         raise PermissionDenied("Only SRC members and investigators can adjudicate DLT candidates.")
     reason = (reason or "").strip()

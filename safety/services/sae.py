@@ -43,10 +43,15 @@ def _signed_report(ae: AdverseEvent, *, actor: AbstractBaseUser, reported_at: da
 
 @transaction.atomic
 def sae_report_record(
-    *, actor: AbstractBaseUser, ae: AdverseEvent, reported_at: datetime, password: str | None
+    *,
+    actor: AbstractBaseUser,
+    ae: AdverseEvent,
+    reported_at: datetime,
+    password: str | None,
+    otp_token: str | None = None,
 ) -> SaeReport:
     """Record, under the investigator's signature, that the SAE was reported to the sponsor."""
-    authenticate_signer(user=actor, password=password)
+    authenticate_signer(user=actor, password=password, otp_token=otp_token)
     if not actor.has_perm(REPORT_PERMISSION):
         raise PermissionDenied("Only investigators sign SAE reports to the sponsor.")
     ae = ae_lock(ae)

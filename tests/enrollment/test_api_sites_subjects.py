@@ -157,5 +157,6 @@ def test_page_size_is_capped(api_client_for, site_a):
 def test_anonymous_requests_are_refused(client, site_a):
     response = client.get("/api/v1/subjects/")
 
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
     assert response.json() == {"detail": "Authentication credentials were not provided.", "errors": {}}
