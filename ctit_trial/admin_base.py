@@ -60,6 +60,18 @@ class ActionReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=500, strip=True)
 
 
+def _history_first(method):
+    """Keep a subclass's override from re-opening fields on the read-only history form."""
+
+    @wraps(method)
+    def wrapper(self, request, obj=None):
+        if getattr(request, "history_read_only", False):
+            return getattr(ScopedAdmin, method.__name__)(self, request, obj)
+        return method(self, request, obj)
+
+    return wrapper
+
+
 class ScopedAdmin(SimpleHistoryAdmin):
     """Every admin view goes through here: rows of the user's sites only, acts from the role table."""
 
@@ -67,6 +79,12 @@ class ScopedAdmin(SimpleHistoryAdmin):
     view_act: Act = Act.READ
     add_act: Act | None = None
     change_act: Act | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ("get_readonly_fields", "get_fieldsets"):
+            if name in cls.__dict__:
+                setattr(cls, name, _history_first(cls.__dict__[name]))
 
     # --- scoping -----------------------------------------------------------------------------------------
     def get_queryset(self, request):
@@ -116,6 +134,8 @@ class ScopedAdmin(SimpleHistoryAdmin):
 
     # --- history: scoped and read-only -------------------------------------------------------------------
     def _require_visible(self, request, object_id):
+        if not self.has_view_permission(request):
+            raise DjangoPermissionDenied
         if not self.get_queryset(request).filter(pk=object_id).exists():
             raise Http404(f"No {self.model._meta.verbose_name} with this id at your sites.")
 
