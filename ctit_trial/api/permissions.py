@@ -22,6 +22,8 @@ class ActPermission(BasePermission):
     acts: dict[str, Act] = {}
 
     def has_permission(self, request, view):
+        if request.method not in view.allowed_methods:
+            return bool(request.user and request.user.is_authenticated)  # the view answers 405
         method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
         act = self.acts.get(method)
         return act is not None and may(request.user, act)
