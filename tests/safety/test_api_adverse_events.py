@@ -131,7 +131,7 @@ def test_a_correction_needs_a_reason(subject, investigator):
     )
     assert AdverseEvent.objects.get().history.first().history_change_reason == "Grade re-assessed"
     assert investigator.put(url, {**NAUSEA, "subject": subject.pk}, format="json").status_code == 405
-    assert (investigator.delete(url).status_code, AdverseEvent.objects.count()) == (403, 1)  # nobody may delete
+    assert (investigator.delete(url).status_code, AdverseEvent.objects.count()) == (405, 1)  # no delete at all
 
 
 def test_adjudication_through_the_api(subject, investigator, api_client_for, site_a):
