@@ -3,7 +3,6 @@ the dosing services, and the "Dosing today" page (who has D−1 today, who is do
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -12,7 +11,8 @@ from ctit_trial.admin_base import ReadOnlyInline, ServiceAddAdmin, ServiceAddFor
 from dosing import selectors, services
 from dosing.models import Infusion, InfusionPlan, PostInfusionDraw, PreInfusionAssessment, Reconfirmation, VitalSigns
 from enrollment.models import Subject
-from enrollment.selectors import sites_visible_to, subjects_visible_to
+from enrollment.roles import Act
+from enrollment.selectors import sites_of_member, sites_visible_to
 
 
 class SubjectServiceForm(ServiceAddForm):
@@ -23,22 +23,12 @@ class SubjectServiceForm(ServiceAddForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        visible = subjects_visible_to(self.request.user)
-        self.fields["subject"].queryset = visible.filter(status__in=self.subject_statuses)
+        subjects = Subject.objects.filter(site__in=sites_of_member(self.request.user))
+        self.fields["subject"].queryset = subjects.filter(status__in=self.subject_statuses).select_related("site")
 
     def service_values(self, cleaned: dict) -> dict:
         """The record's own fields (the admin's form factory adds `subject` to Meta.fields: it is passed apart)."""
         return {name: cleaned[name] for name in self.Meta.fields if name != "subject"}
-
-
-class SiteScopedAdmin(ServiceAddAdmin):
-    """Rows of the user's sites only (another site's row is not found)."""
-
-    subject_path = "subject"
-
-    def get_queryset(self, request):
-        visible = subjects_visible_to(request.user)
-        return super().get_queryset(request).filter(**{f"{self.subject_path}__in": visible})
 
 
 class PlanForm(SubjectServiceForm):
@@ -51,19 +41,19 @@ class PlanForm(SubjectServiceForm):
 
 
 @admin.register(InfusionPlan)
-class InfusionPlanAdmin(SiteScopedAdmin):
+class InfusionPlanAdmin(ServiceAddAdmin):
     add_form = PlanForm
+    site_path = "subject__site"
+    add_act = Act.SCHEDULE_INFUSION
     list_display = ["subject", "planned_at", "d_minus_1", "status", "blocked_reason"]
     list_filter = ["status", "subject__site", "slot__dose_level"]
     search_fields = ["subject__study_number"]
     list_select_related = ["subject"]
 
     def get_urls(self):
-        return [path("today/", self.admin_site.admin_view(self.today_view), name="dosing_today"), *super().get_urls()]
+        return [path("today/", self.act_view(self.today_view, Act.READ), name="dosing_today"), *super().get_urls()]
 
     def today_view(self, request):
-        if not request.user.has_perm("dosing.view_infusionplan"):
-            raise PermissionDenied
         now = timezone.now()
         context = {
             **self.admin_site.each_context(request),
@@ -85,9 +75,10 @@ class ReconfirmationForm(SubjectServiceForm):
 
 
 @admin.register(Reconfirmation)
-class ReconfirmationAdmin(SiteScopedAdmin):
+class ReconfirmationAdmin(ServiceAddAdmin):
     add_form = ReconfirmationForm
-    subject_path = "plan__subject"
+    site_path = "plan__subject__site"
+    add_act = Act.RECORD_RECONFIRMATION
     list_display = ["plan", "d_minus_1", "drawn_at", "platelets", "bleeding", "cleared", "recorded_by"]
     list_filter = ["cleared", "bleeding", "plan__subject__site"]
     search_fields = ["plan__subject__study_number"]
@@ -110,9 +101,10 @@ class AssessmentForm(SubjectServiceForm):
 
 
 @admin.register(PreInfusionAssessment)
-class PreInfusionAssessmentAdmin(SiteScopedAdmin):
+class PreInfusionAssessmentAdmin(ServiceAddAdmin):
     add_form = AssessmentForm
-    subject_path = "plan__subject"
+    site_path = "plan__subject__site"
+    add_act = Act.RECORD_ASSESSMENT
     list_display = ["plan", "d0", "baseline_platelets", "baseline_drawn_at", "recorded_by"]
     search_fields = ["plan__subject__study_number"]
 
@@ -167,8 +159,10 @@ class DrawInline(ReadOnlyInline):
 
 
 @admin.register(Infusion)
-class InfusionAdmin(SiteScopedAdmin):
+class InfusionAdmin(ServiceAddAdmin):
     add_form = InfusionForm
+    site_path = "subject__site"
+    add_act = Act.RECORD_INFUSION
     list_display = ["subject", "dose_level", "started_at", "ended_at", "viable_cells_given", "early_stop"]
     list_filter = ["dose_level", "early_stop", "subject__site"]
     search_fields = ["subject__study_number", "product_lot"]
@@ -191,9 +185,10 @@ class DrawForm(SubjectServiceForm):
 
 
 @admin.register(PostInfusionDraw)
-class PostInfusionDrawAdmin(SiteScopedAdmin):
+class PostInfusionDrawAdmin(ServiceAddAdmin):
     add_form = DrawForm
-    subject_path = "infusion__subject"
+    site_path = "infusion__subject__site"
+    add_act = Act.RECORD_DRAW
     list_display = ["infusion", "minutes_after_end", "drawn_at", "platelets", "deviation"]
     list_filter = ["deviation", "minutes_after_end"]
     search_fields = ["infusion__subject__study_number"]

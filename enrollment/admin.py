@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm, apply_to_each
+from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm, act_check, apply_to_each
 from enrollment import selectors, services
 from enrollment.admin_screening import ReadOnlyInline, current_outcome, signature_state
 from enrollment.models import (
@@ -14,6 +14,7 @@ from enrollment.models import (
     Subject,
     SubjectIdentity,
 )
+from enrollment.roles import Act, may
 
 
 @admin.register(Protocol)
@@ -30,16 +31,14 @@ class CriterionAdmin(ReadOnlyAdmin):
 
 @admin.register(Site)
 class SiteAdmin(AuditedAdmin):
+    site_path = "pk"
+    change_act = Act.EDIT_SITE
     list_display = ["code", "name", "time_zone", "is_active"]
     list_filter = ["is_active", "time_zone"]
     search_fields = ["code", "name"]
 
-    def get_queryset(self, request):
-        return selectors.sites_visible_to(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        return allowed and (obj is None or selectors.sites_of_member(request.user).filter(pk=obj.pk).exists())
+    def has_add_permission(self, request):
+        return request.user.is_superuser  # a new site is set up by the administrator
 
     def get_readonly_fields(self, request, obj=None):
         return ["code"] if obj else []
@@ -56,6 +55,8 @@ class SiteAdmin(AuditedAdmin):
 
 @admin.register(SiteMembership)
 class SiteMembershipAdmin(AuditedAdmin):
+    site_path = "site"
+    add_act = change_act = Act.MANAGE_MEMBERSHIPS
     list_display = ["user", "site", "is_active"]
     list_filter = ["site", "is_active"]
     search_fields = ["user__username", "user__last_name", "site__code"]
@@ -98,23 +99,21 @@ class IdentityInline(ReadOnlyInline):
 
 @admin.register(Subject)
 class SubjectAdmin(AuditedAdmin):
+    site_path = "site"
+    add_act = Act.REGISTER_SUBJECT
     list_display = ["study_number", "site", "status", "created_at", "enrolled_at"]
     list_filter = ["site", "status", ("dose_slots__dose_level", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["study_number"]
     readonly_fields = ["study_number", "site", "status", "created_at", "enrolled_at"]
+    list_select_related = ["site"]
     actions = ["enroll"]
-
-    def get_queryset(self, request):
-        return selectors.subjects_visible_to(request.user)
+    has_enroll_permission = act_check(Act.ENROLL)
 
     def get_inlines(self, request, obj):
-        if obj is None:
+        if obj is None or getattr(request, "history_read_only", False):
             return []
         inlines = [ConsentInline, ScreeningInline, ScreenFailureInline]
-        return [IdentityInline, *inlines] if request.user.has_perm("enrollment.view_subjectidentity") else inlines
-
-    def has_enroll_permission(self, request):
-        return request.user.has_perm("enrollment.enroll_subject")
+        return [IdentityInline, *inlines] if may(request.user, Act.READ_IDENTITY) else inlines
 
     @admin.action(description="Enroll (signed eligible, in window: claims a dose slot)", permissions=["enroll"])
     def enroll(self, request, queryset):

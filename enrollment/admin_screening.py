@@ -9,7 +9,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm, apply_to_each
+from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm, act_check, apply_to_each
 from enrollment import selectors, services
 from enrollment.documents import screening_document
 from enrollment.models import (
@@ -23,6 +23,7 @@ from enrollment.models import (
     ScreeningSerology,
     SubjectIdentity,
 )
+from enrollment.roles import Act
 from enrollment.services.subjects import IDENTITY_FIELDS
 
 
@@ -83,6 +84,7 @@ class EvaluationInline(ReadOnlyInline):
 
 @admin.register(Screening)
 class ScreeningAdmin(ReadOnlyAdmin):
+    site_path = "subject__site"
     list_display = ["__str__", "subject", "attempt", "screening_date", "outcome", "signature"]
     list_filter = ["subject__site", "screening_date"]
     search_fields = ["subject__study_number"]
@@ -91,7 +93,9 @@ class ScreeningAdmin(ReadOnlyAdmin):
     readonly_fields = ["outcome", "signature", "document"]
 
     def get_queryset(self, request):
-        return selectors.screenings_visible_to(request.user)
+        related = ("subject__site", "consent", "serology", "recorded_by")
+        prefetch = ("labs", "signatures", "evaluations__verdicts__criterion")
+        return super().get_queryset(request).select_related(*related).prefetch_related(*prefetch)
 
     @admin.display(description="Eligibility")
     def outcome(self, screening):
@@ -105,8 +109,7 @@ class ScreeningAdmin(ReadOnlyAdmin):
     def document(self, screening):
         return format_html("<pre>{}</pre>", json.dumps(screening_document(screening), indent=2, default=str))
 
-    def has_evaluate_permission(self, request):
-        return request.user.has_perm("enrollment.change_screening") or request.user.has_perm("enrollment.add_screening")
+    has_evaluate_permission = act_check(Act.RECORD_SCREENING)
 
     @admin.action(description="Evaluate eligibility again", permissions=["evaluate"])
     def evaluate_again(self, request, queryset):
@@ -130,23 +133,20 @@ class VerdictInline(ReadOnlyInline):
 
 @admin.register(EligibilityEvaluation)
 class EligibilityEvaluationAdmin(ReadOnlyAdmin):
+    site_path = "screening__subject__site"
     list_display = ["screening", "outcome", "engine_version", "protocol_version", "evaluated_at", "evaluated_by"]
     list_filter = ["outcome", "engine_version", "screening__subject__site"]
     search_fields = ["screening__subject__study_number"]
     inlines = [VerdictInline]
-
-    def get_queryset(self, request):
-        return selectors.evaluations_visible_to(request.user)
+    list_select_related = ["screening__subject__site", "evaluated_by"]
 
 
 @admin.register(EligibilitySignature)
 class EligibilitySignatureAdmin(ReadOnlyAdmin):
+    site_path = "screening__subject__site"
     list_display = ["screening", "printed_name", "meaning", "signed_at", "still_valid"]
     search_fields = ["screening__subject__study_number", "printed_name"]
-
-    def get_queryset(self, request):
-        screenings = selectors.screenings_visible_to(request.user)
-        return EligibilitySignature.objects.filter(screening__in=screenings).select_related("screening__subject")
+    list_select_related = ["screening__subject"]
 
     @admin.display(boolean=True, description="Valid (data unchanged since signing)")
     def still_valid(self, signature):
@@ -156,25 +156,22 @@ class EligibilitySignatureAdmin(ReadOnlyAdmin):
 
 @admin.register(Consent)
 class ConsentAdmin(ReadOnlyAdmin):
+    site_path = "subject__site"
     list_display = ["subject", "version", "signed_at", "obtained_by", "recorded_by"]
     list_filter = ["subject__site", "version"]
     search_fields = ["subject__study_number"]
-
-    def get_queryset(self, request):
-        return Consent.objects.filter(subject__in=selectors.subjects_visible_to(request.user)).select_related(
-            "subject__site", "obtained_by", "recorded_by"
-        )
+    list_select_related = ["subject__site", "obtained_by", "recorded_by"]
 
 
 @admin.register(ScreenFailure)
 class ScreenFailureAdmin(ReadOnlyAdmin):
+    site_path = "subject__site"
     list_display = ["subject", "recorded_at", "failed_criteria", "reason"]
     list_filter = ["subject__site"]
     search_fields = ["subject__study_number"]
 
     def get_queryset(self, request):
-        failures = ScreenFailure.objects.filter(subject__in=selectors.subjects_visible_to(request.user))
-        return failures.select_related("subject").prefetch_related("criteria")
+        return super().get_queryset(request).select_related("subject").prefetch_related("criteria")
 
     @admin.display(description="Failed criteria")
     def failed_criteria(self, failure):
@@ -192,12 +189,12 @@ class SubjectIdentityAdmin(AuditedAdmin):
     """Direct identifiers: only roles holding the identity permissions see this page at all."""
 
     form = IdentityForm
+    site_path = "subject__site"
+    view_act = Act.READ_IDENTITY
+    add_act = change_act = Act.RECORD_IDENTITY
     list_display = ["subject", "full_name"]
     search_fields = ["subject__study_number", "full_name"]
-
-    def get_queryset(self, request):
-        identities = SubjectIdentity.objects.filter(subject__in=selectors.subjects_visible_to(request.user))
-        return identities.select_related("subject")
+    list_select_related = ["subject"]
 
     def get_readonly_fields(self, request, obj=None):
         return ["subject"] if obj else []

@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from ctit_trial.admin_base import REASON_REQUIRED, AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm
+from enrollment.roles import Act
 from enrollment.selectors import sites_of_member, subjects_visible_to
 from safety import (
     admin_notifications,  # noqa: F401 (registers the delivery log)
@@ -18,6 +19,7 @@ from safety import (
     services,
 )
 from safety.models import AdverseEvent, CtcaeTerm, DltAssessment, SaeReport, Visit, VisitDefinition
+from safety.selectors.adverse_events import AE_RELATED
 
 
 @admin.register(VisitDefinition)
@@ -58,16 +60,13 @@ class VisitRecordForm(ReasonForChangeForm):
 @admin.register(Visit)
 class VisitAdmin(AuditedAdmin):
     form = VisitRecordForm
+    site_path = "subject__site"
+    change_act = Act.RECORD_VISIT
     list_display = ["subject", "code", "target_date", "window", "visit_date", "platelets", "status", "deviation"]
     list_filter = ["status", "deviation", "definition__code", "subject__site"]
     search_fields = ["subject__study_number"]
     readonly_fields = ["subject", "definition", "target_date", "window", "status", "deviation", "deviation_reason"]
-
-    def get_queryset(self, request):
-        return selectors.visits_visible_to(request.user)
-
-    def has_add_permission(self, request):
-        return False  # the schedule is created from the infusion
+    list_select_related = ["subject__site", "definition"]
 
     @admin.display(description="Visit", ordering="definition__target_day")
     def code(self, visit):
@@ -121,6 +120,9 @@ class AdjudicationFilter(admin.SimpleListFilter):
 @admin.register(AdverseEvent)
 class AdverseEventAdmin(AuditedAdmin):
     form = AdverseEventForm
+    site_path = "subject__site"
+    add_act = Act.RECORD_AE
+    change_act = Act.CORRECT_AE
     list_filter = [
         "grade",
         "serious",
@@ -134,7 +136,8 @@ class AdverseEventAdmin(AuditedAdmin):
     readonly_fields = ["source", "ctcae_version", "susar", "onset_day", "dlt_flag", "adjudication"]
 
     def get_queryset(self, request):
-        return selectors.adverse_events_visible_to(request.user)
+        related = (*AE_RELATED, "dlt_assessment__adjudicator", "sae_report__signer")
+        return super().get_queryset(request).select_related(*related)
 
     def get_list_display(self, request):
         clocks, now = selectors.safety_config().clocks, timezone.now()
@@ -180,15 +183,11 @@ class AdverseEventAdmin(AuditedAdmin):
 
 @admin.register(DltAssessment)
 class DltAssessmentAdmin(ReadOnlyAdmin):
+    site_path = "adverse_event__subject__site"
     list_display = ["adverse_event", "is_candidate", "rule", "decision", "state", "printed_name", "signed_at"]
     list_filter = ["is_candidate", "rule", "decision"]
     search_fields = ["adverse_event__subject__study_number"]
-
-    def get_queryset(self, request):
-        subjects = subjects_visible_to(request.user)
-        return DltAssessment.objects.filter(adverse_event__subject__in=subjects).select_related(
-            "adverse_event__subject__site", "adverse_event__subject__infusion"
-        )
+    list_select_related = ["adverse_event__subject__site", "adverse_event__subject__infusion"]
 
     @admin.display(description="Adjudication (valid while the AE's DLT facts are unchanged)")
     def state(self, assessment):
@@ -197,14 +196,10 @@ class DltAssessmentAdmin(ReadOnlyAdmin):
 
 @admin.register(SaeReport)
 class SaeReportAdmin(ReadOnlyAdmin):
+    site_path = "adverse_event__subject__site"
     list_display = ["adverse_event", "reported_at", "printed_name", "meaning", "signed_at", "still_valid"]
     search_fields = ["adverse_event__subject__study_number"]
-
-    def get_queryset(self, request):
-        subjects = subjects_visible_to(request.user)
-        return SaeReport.objects.filter(adverse_event__subject__in=subjects).select_related(
-            "adverse_event__subject__site", "adverse_event__ctcae_term"
-        )
+    list_select_related = ["adverse_event__subject__site", "adverse_event__ctcae_term"]
 
     @admin.display(boolean=True, description="Valid (AE unchanged since signing)")
     def still_valid(self, report):

@@ -6,13 +6,12 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ActionForm
 
-from ctit_trial.admin_base import apply_to_each
-from enrollment.selectors import user_role_keys
+from ctit_trial.admin_base import ScopedAdmin, act_check, apply_to_each
+from enrollment.roles import Act
 from safety import services
 from safety.models import Notification
 from safety.selectors.messages import format_local
 from safety.selectors.notifications import notifications_visible_to
-from safety.services.notifications import RESEND_PERMISSION
 
 
 class ResendForm(ActionForm):
@@ -20,7 +19,7 @@ class ResendForm(ActionForm):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ScopedAdmin):
     """Every reminder email: who, what, when due and sent, how it went; staff resend through a service."""
 
     action_form = ResendForm
@@ -30,31 +29,11 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["subject__study_number", "recipient_email", "recipient__username", "occasion"]
     date_hierarchy = "due_at"
 
-    def get_queryset(self, request):
-        return notifications_visible_to(request.user)
+    has_resend_permission = act_check(Act.RESEND_NOTIFICATION)
 
-    def has_view_permission(self, request, obj=None):
-        user = request.user
-        return (
-            user.is_active
-            and user.is_staff
-            and (user.has_perm("safety.view_notification") or bool(user_role_keys(user)))
-        )
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False  # rows are written by the sweep
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_resend_permission(self, request):
-        return request.user.has_perm(RESEND_PERMISSION)
+    def scope_queryset(self, request, queryset):
+        """Their sites' rows and the messages sent to them (rows are written by the sweep, never here)."""
+        return queryset & notifications_visible_to(request.user)
 
     def _local(self, row: Notification, instant):
         return format_local(instant, row.site.zone if row.site_id else ZoneInfo("UTC")) if instant else "—"

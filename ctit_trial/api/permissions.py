@@ -1,10 +1,12 @@
-"""Role-based API permissions: the caller's groups grant Django model permissions, reads included."""
+"""API permissions read the role table (enrollment/roles.py): each view names the act each method performs."""
 
 from rest_framework.permissions import BasePermission, DjangoModelPermissions
 
+from enrollment.roles import Act, may
+
 
 class RoleModelPermissions(DjangoModelPermissions):
-    """Model permissions where reading also needs the `view` permission (a role must grant it)."""
+    """Default for views that name no act: model permissions, where reading also needs `view`."""
 
     perms_map = {
         **DjangoModelPermissions.perms_map,
@@ -14,15 +16,22 @@ class RoleModelPermissions(DjangoModelPermissions):
     }
 
 
-class HasModelPermission(BasePermission):
-    """Allows callers holding one named permission (for views that are not a model's CRUD)."""
+class ActPermission(BasePermission):
+    """Allows a request when the caller's role may perform the act named for its method (HEAD/OPTIONS as GET)."""
 
-    required: str = ""
+    acts: dict[str, Act] = {}
 
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and request.user.has_perm(self.required))
+        if request.method not in view.allowed_methods:
+            return bool(request.user and request.user.is_authenticated)  # the view answers 405
+        method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
+        act = self.acts.get(method)
+        return act is not None and may(request.user, act)
 
 
-def requires(permission: str) -> type[HasModelPermission]:
-    """A permission class demanding `app_label.codename`."""
-    return type(f"Requires_{permission.replace('.', '_')}", (HasModelPermission,), {"required": permission})
+def allows(act: Act | None = None, /, **by_method: Act) -> type[ActPermission]:
+    """A permission class: allows(Act.ENROLL) for every method, or allows(GET=Act.READ, POST=Act.RECORD_AE)."""
+    acts = dict.fromkeys(("GET", "POST", "PUT", "PATCH", "DELETE"), act) if act else {}
+    acts |= by_method
+    name = "Allows_" + "_".join(f"{method}_{value}" for method, value in acts.items() if value)
+    return type(name, (ActPermission,), {"acts": {method: value for method, value in acts.items() if value}})

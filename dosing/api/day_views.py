@@ -6,11 +6,12 @@ from rest_framework import serializers as drf_serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ctit_trial.api.permissions import requires
+from ctit_trial.api.permissions import allows
 from ctit_trial.api.serializers import AwareDateTimeField
 from ctit_trial.errors import Conflict
 from dosing import selectors, services
 from dosing.api import day_serializers as s
+from enrollment.roles import Act
 from enrollment.selectors import sites_visible_to, subject_get_visible
 
 
@@ -21,7 +22,7 @@ def _state(request, subject) -> Response:
 class SubjectDosingView(APIView):
     """A subject's dosing day: plan, D−1 result, D0 assessment and checklist, infusion, draws, what is missing."""
 
-    permission_classes = [requires("dosing.view_infusionplan")]
+    permission_classes = [allows(Act.READ)]
 
     @extend_schema(responses=s.DosingDaySerializer)
     def get(self, request, subject_pk: int):
@@ -45,12 +46,12 @@ class _DosingAction(APIView):
         return response
 
 
-def _action(name: str, serializer, service, permission: str, summary: str, status: int = 201) -> type[APIView]:
+def _action(name: str, serializer, service, act: Act, summary: str, status: int = 201) -> type[APIView]:
     schema = extend_schema(request=serializer, responses={status: s.DosingDaySerializer}, summary=summary)
     attributes = {
         "serializer_class": serializer,
         "service": service,
-        "permission_classes": [requires(permission)],
+        "permission_classes": [allows(act)],
         "success_status": status,
         "__doc__": summary,
     }
@@ -61,14 +62,14 @@ ScheduleView = _action(
     "ScheduleView",
     s.ScheduleSerializer,
     services.infusion_schedule,
-    "dosing.add_infusionplan",
+    Act.SCHEDULE_INFUSION,
     "Plan the infusion (D−1 is derived in the site's time zone).",
 )
 RescheduleView = _action(
     "RescheduleView",
     s.RescheduleSerializer,
     services.infusion_reschedule,
-    "dosing.change_infusionplan",
+    Act.SCHEDULE_INFUSION,
     "Move the planned infusion, with a reason; a blocked plan is scheduled again.",
     status=200,
 )
@@ -76,35 +77,35 @@ ReconfirmationView = _action(
     "ReconfirmationView",
     s.ReconfirmationWriteSerializer,
     services.reconfirmation_record,
-    "dosing.add_reconfirmation",
+    Act.RECORD_RECONFIRMATION,
     "Record the D−1 platelet reconfirmation; out of range or bleeding blocks the infusion.",
 )
 AssessmentView = _action(
     "AssessmentView",
     s.AssessmentWriteSerializer,
     services.assessment_record,
-    "dosing.add_preinfusionassessment",
+    Act.RECORD_ASSESSMENT,
     "Record the D0 pre-infusion assessment (baseline count, events since screening).",
 )
 InfusionView = _action(
     "InfusionView",
     s.InfusionWriteSerializer,
     services.infusion_record,
-    "dosing.add_infusion",
+    Act.RECORD_INFUSION,
     "Record the infusion (refused with the reasons while a pre-infusion check fails).",
 )
 DrawView = _action(
     "DrawView",
     s.DrawWriteSerializer,
     services.draw_record,
-    "dosing.add_postinfusiondraw",
+    Act.RECORD_DRAW,
     "Record a post-infusion platelet draw (1h, 2h, 4h after the end).",
 )
 GateFailureView = _action(
     "GateFailureView",
     s.GateFailureSerializer,
     services.infusion_gate_fail,
-    "enrollment.enroll_subject",
+    Act.ENROLL,
     "Screen failure at the dosing gate: the slot is released for the next subject.",
 )
 
@@ -116,7 +117,7 @@ class ChecklistQuerySerializer(drf_serializers.Serializer):
 class ChecklistView(APIView):
     """The D0 pre-infusion checklist, evaluated now from recorded data for an intended start."""
 
-    permission_classes = [requires("dosing.view_infusionplan")]
+    permission_classes = [allows(Act.READ)]
 
     @extend_schema(
         parameters=[OpenApiParameter("start", str, description="Intended start, ISO 8601 with offset.")],
@@ -136,7 +137,7 @@ class ChecklistView(APIView):
 class TodayView(APIView):
     """For site staff: who has D−1 today, who is dosed today (site-local), and what is still missing."""
 
-    permission_classes = [requires("dosing.view_infusionplan")]
+    permission_classes = [allows(Act.READ)]
 
     @extend_schema(responses=s.TodaySerializer)
     def get(self, request):

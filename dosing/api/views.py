@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ctit_trial.api.permissions import requires
+from ctit_trial.api.permissions import allows
 from ctit_trial.errors import InvalidInput
 from dosing import services
 from dosing.api.serializers import (
@@ -24,13 +24,14 @@ from dosing.rules.config import ConfigError
 from dosing.rules.path import DosePathError
 from dosing.rules.simulate import simulate
 from dosing.selectors import design_options, engine_configuration, engine_decision, escalation_status
+from enrollment.roles import Act
 from enrollment.selectors import protocol_current
 
 
 class EscalationNextView(APIView):
     """What the escalation engine decides for a dose path: "what if the next subject has a DLT?"."""
 
-    permission_classes = [requires("dosing.view_doselevel")]
+    permission_classes = [allows(Act.READ)]
 
     @extend_schema(request=EscalationNextSerializer, responses=DecisionSerializer)
     def post(self, request):
@@ -50,7 +51,7 @@ class EscalationNextView(APIView):
 class EscalationStatusView(APIView):
     """The live trial: dose path, recommendation, blockers, earliest next infusion, and what-ifs."""
 
-    permission_classes = [requires("dosing.view_doselevel")]
+    permission_classes = [allows(Act.READ)]
 
     @extend_schema(responses=EscalationStatusSerializer)
     def get(self, request):
@@ -62,6 +63,7 @@ class SrcDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     """SRC decisions; SRC members record them and sign them (re-entering their password)."""
 
     serializer_class = SrcDecisionSerializer
+    permission_classes = [allows(GET=Act.READ, POST=Act.RECORD_SRC_DECISION)]
     queryset = SrcDecision.objects.select_related("recorded_by").prefetch_related(
         "members_present", "signatures__signer"
     )
@@ -76,7 +78,7 @@ class SrcDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(SrcDecisionSerializer(record).data, status=201)
 
     @extend_schema(request=SignatureSerializer, responses=SrcDecisionSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[requires("dosing.sign_srcdecision")])
+    @action(detail=True, methods=["post"], permission_classes=[allows(Act.SIGN_SRC_DECISION)])
     def sign(self, request, pk=None):
         serializer = SignatureSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -95,7 +97,7 @@ def _users_named(usernames: list[str]) -> list:
 class EscalationSimulateView(APIView):
     """Operating characteristics of a design over simulated trials (seeded, reproducible)."""
 
-    permission_classes = [requires("dosing.view_doselevel")]
+    permission_classes = [allows(Act.READ)]
 
     @extend_schema(request=SimulationRequestSerializer, responses=SimulationResultSerializer)
     def post(self, request):

@@ -9,10 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ctit_trial.api.exceptions import NON_FIELD
-from ctit_trial.api.permissions import requires
+from ctit_trial.api.permissions import allows
 from ctit_trial.errors import InvalidInput
 from enrollment import selectors, services
-from enrollment.api.permissions import requires_by_method
 from enrollment.api.screening_serializers import (
     EvaluationSerializer,
     ScreeningDetailSerializer,
@@ -20,6 +19,7 @@ from enrollment.api.screening_serializers import (
     SignRequestSerializer,
 )
 from enrollment.models import EligibilityEvaluation, Screening
+from enrollment.roles import Act
 
 DOCUMENT_HELP = (
     "Body: the screening document of PROTOCOL.md Appendix A. `consent_signed_on` may be left out (it is taken "
@@ -37,7 +37,7 @@ def _document(data) -> dict:
 class SubjectScreeningsView(APIView):
     """A subject's screenings; POST saves a new one (first screening, or a re-screen after a screen failure)."""
 
-    permission_classes = [requires_by_method(GET="enrollment.view_screening", POST="enrollment.add_screening")]
+    permission_classes = [allows(GET=Act.READ, POST=Act.RECORD_SCREENING)]
 
     @extend_schema(responses=ScreeningSerializer(many=True), summary="The subject's screenings, oldest first.")
     def get(self, request, subject_pk: int):
@@ -56,7 +56,7 @@ class SubjectScreeningsView(APIView):
 class SubjectScreeningView(APIView):
     """One screening of a subject; PUT corrects the current one (the document plus a `reason`)."""
 
-    permission_classes = [requires_by_method(GET="enrollment.view_screening", PUT="enrollment.change_screening")]
+    permission_classes = [allows(GET=Act.READ, PUT=Act.CORRECT_SCREENING)]
 
     @extend_schema(responses=ScreeningDetailSerializer)
     def get(self, request, subject_pk: int, pk: int):
@@ -107,7 +107,7 @@ class ScreeningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses=ScreeningDetailSerializer,
         summary="The investigator signs an eligible screening (re-entering their password).",
     )
-    @action(detail=True, methods=["post"], permission_classes=[requires("enrollment.sign_eligibility")])
+    @action(detail=True, methods=["post"], permission_classes=[allows(Act.SIGN_ELIGIBILITY)])
     def sign(self, request, pk=None):
         serializer = SignRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -128,6 +128,7 @@ class EvaluationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """Stored eligibility evaluations with every criterion's verdict (newest first)."""
 
     serializer_class = EvaluationSerializer
+    permission_classes = [allows(Act.READ)]
     filterset_class = EvaluationFilter
 
     def get_queryset(self):

@@ -8,10 +8,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ctit_trial.api.exceptions import NON_FIELD
-from ctit_trial.api.permissions import requires
+from ctit_trial.api.permissions import allows
 from ctit_trial.errors import InvalidInput, NotVisible
 from enrollment import selectors, services
-from enrollment.api.permissions import requires_by_method
 from enrollment.api.screening_serializers import (
     ConsentCreateSerializer,
     ConsentSerializer,
@@ -31,6 +30,7 @@ from enrollment.api.serializers import (
     SubjectSerializer,
 )
 from enrollment.models import Subject, SubjectIdentity
+from enrollment.roles import Act
 from enrollment.rules import ENGINE_VERSION, EligibilityLimits, evaluate_eligibility, parse_screening_document
 
 
@@ -58,6 +58,7 @@ class SiteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     """Sites the caller can see; data managers may edit one with a reason for change."""
 
     serializer_class = SiteSerializer
+    permission_classes = [allows(GET=Act.READ, PATCH=Act.EDIT_SITE)]
     lookup_field = "code"
     filterset_fields = ["is_active"]
 
@@ -93,6 +94,7 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """Subjects of the caller's sites, by study number only; each status transition is its own POST action."""
 
     serializer_class = SubjectSerializer
+    permission_classes = [allows(GET=Act.READ, POST=Act.REGISTER_SUBJECT)]
     filterset_class = SubjectFilter
     ordering_fields = ["study_number", "created_at"]
 
@@ -129,9 +131,7 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(
         detail=True,
         methods=["get", "put"],
-        permission_classes=[
-            requires_by_method(GET="enrollment.view_subjectidentity", PUT="enrollment.change_subjectidentity")
-        ],
+        permission_classes=[allows(GET=Act.READ_IDENTITY, PUT=Act.RECORD_IDENTITY)],
     )
     def identity(self, request, pk=None):
         subject = self.get_object()
@@ -161,7 +161,7 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         methods=["get", "post"],
         pagination_class=None,
         filter_backends=[],
-        permission_classes=[requires_by_method(GET="enrollment.view_consent", POST="enrollment.add_consent")],
+        permission_classes=[allows(GET=Act.READ, POST=Act.RECORD_CONSENT)],
     )
     def consent(self, request, pk=None):
         subject = self.get_object()
@@ -182,7 +182,7 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         "inside the screening window, on the planned enrollment date. The dose slot is claimed in the same "
         "transaction; a 409 says why enrollment is refused.",
     )
-    @action(detail=True, methods=["post"], permission_classes=[requires("enrollment.enroll_subject")])
+    @action(detail=True, methods=["post"], permission_classes=[allows(Act.ENROLL)])
     def enroll(self, request, pk=None):
         slot = services.subject_enroll(actor=request.user, subject=self.get_object())
         subject = selectors.subject_get_visible(request.user, pk=slot.subject.pk)
@@ -199,7 +199,7 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         detail=True,
         methods=["post"],
         url_path="screen-fail",
-        permission_classes=[requires("enrollment.enroll_subject")],
+        permission_classes=[allows(Act.ENROLL)],
     )
     def screen_fail(self, request, pk=None):
         serializer = ScreenFailRequestSerializer(data=request.data)
@@ -222,7 +222,7 @@ def _staff_user(username: str | None):
 class EligibilityCheckView(APIView):
     """Stateless eligibility check of a screening document (PROTOCOL.md Appendix A); nothing is saved."""
 
-    permission_classes = [requires("enrollment.view_subject")]
+    permission_classes = [allows(Act.READ)]
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,

@@ -8,8 +8,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ctit_trial.api.permissions import requires
+from ctit_trial.api.permissions import allows
 from ctit_trial.errors import Conflict, InvalidInput
+from enrollment.roles import Act
 from enrollment.selectors import protocol_current, subject_get_visible, subjects_visible_to
 from safety import selectors, services
 from safety.api.serializers import (
@@ -33,6 +34,7 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     """Follow-up visits of your sites' subjects; recording one and marking one missed are POST actions."""
 
     serializer_class = VisitSerializer
+    permission_classes = [allows(GET=Act.READ)]
     filterset_fields = ["status", "subject", "deviation"]
     ordering_fields = ["target_date", "window_latest"]
 
@@ -40,7 +42,7 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return selectors.visits_visible_to(self.request.user)
 
     @extend_schema(request=VisitRecordSerializer, responses=VisitSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[requires("safety.change_visit")])
+    @action(detail=True, methods=["post"], permission_classes=[allows(Act.RECORD_VISIT)])
     def record(self, request, pk=None):
         serializer = VisitRecordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -48,7 +50,7 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(VisitSerializer(selectors.visit_get_visible(request.user, pk=visit.pk)).data)
 
     @extend_schema(request=ReasonSerializer, responses=VisitSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[requires("safety.change_visit")])
+    @action(detail=True, methods=["post"], permission_classes=[allows(Act.MARK_VISIT_MISSED)])
     def missed(self, request, pk=None):
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -65,10 +67,7 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 class SubjectVisitsView(APIView):
     """A subject's visit schedule (GET), created from the infusion's D0 (POST, idempotent)."""
 
-    permission_classes = [requires("safety.view_visit")]
-
-    def get_permissions(self):
-        return [requires("safety.add_visit")()] if self.request.method == "POST" else super().get_permissions()
+    permission_classes = [allows(GET=Act.READ, POST=Act.CREATE_VISIT_SCHEDULE)]
 
     @extend_schema(responses=VisitSerializer(many=True))
     def get(self, request, subject_pk: int):
@@ -99,6 +98,7 @@ class AdverseEventViewSet(
     """Adverse events of your sites' subjects: record (POST), correct with a reason (PATCH); never deleted."""
 
     serializer_class = AdverseEventSerializer
+    permission_classes = [allows(GET=Act.READ, POST=Act.RECORD_AE, PATCH=Act.CORRECT_AE)]
     filterset_class = AdverseEventFilter
     ordering_fields = ["onset_date", "grade", "recorded_at"]
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -137,7 +137,7 @@ class AdverseEventViewSet(
         return self._render(services.ae_update(actor=request.user, ae=ae, reason=reason, **changes))
 
     @extend_schema(request=AdjudicationSerializer, responses=AdverseEventSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[requires("safety.adjudicate_dlt")])
+    @action(detail=True, methods=["post"], permission_classes=[allows(Act.ADJUDICATE_DLT)])
     def adjudicate(self, request, pk=None):
         serializer = AdjudicationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -146,7 +146,7 @@ class AdverseEventViewSet(
         return self._render(ae)
 
     @extend_schema(request=SaeReportRequestSerializer, responses=AdverseEventSerializer)
-    @action(detail=True, methods=["post"], url_path="sae-report", permission_classes=[requires("safety.report_sae")])
+    @action(detail=True, methods=["post"], url_path="sae-report", permission_classes=[allows(Act.REPORT_SAE)])
     def sae_report(self, request, pk=None):
         serializer = SaeReportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -158,7 +158,7 @@ class AdverseEventViewSet(
 class SubjectLabResultsView(APIView):
     """Grade a lab result by CTCAE: it opens, worsens or closes the term's lab-graded AE episode."""
 
-    permission_classes = [requires("safety.add_adverseevent")]
+    permission_classes = [allows(Act.RECORD_AE)]
 
     @extend_schema(request=LabResultSerializer, responses=LabResultGradeSerializer)
     def post(self, request, subject_pk: int):
@@ -175,7 +175,7 @@ class SubjectLabResultsView(APIView):
 class SubjectPlateletsView(APIView):
     """Platelet endpoints of one subject: baseline, ΔPLT per time point, CCI and PPR when computable."""
 
-    permission_classes = [requires("safety.view_visit")]
+    permission_classes = [allows(Act.READ)]
 
     @extend_schema(parameters=[BodySizeQuerySerializer], responses=SubjectPlateletsSerializer)
     def get(self, request, subject_pk: int):
@@ -190,7 +190,7 @@ class SubjectPlateletsView(APIView):
 class PlateletSummaryView(APIView):
     """ΔPLT per dose level and time point (n, mean, median, min, max) over the subjects you may see."""
 
-    permission_classes = [requires("safety.view_visit")]
+    permission_classes = [allows(Act.READ)]
 
     @extend_schema(responses=LevelSummarySerializer(many=True))
     def get(self, request):
@@ -202,7 +202,7 @@ class PlateletSummaryView(APIView):
 class SubjectCloseOutView(APIView):
     """Close out a dosed subject's follow-up once the D30 visit is recorded (status: completed)."""
 
-    permission_classes = [requires("safety.change_visit")]
+    permission_classes = [allows(Act.CLOSE_OUT)]
 
     @extend_schema(request=None, responses={200: None}, summary="Close out the follow-up after D30.")
     def post(self, request, subject_pk: int):

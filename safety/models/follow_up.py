@@ -102,6 +102,10 @@ class Visit(models.Model):
 
     class Meta:
         ordering = ["subject", "target_date", "pk"]
+        permissions = [
+            ("mark_visit_missed", "Can confirm that a visit did not take place"),
+            ("close_out_subject", "Can close out a subject's follow-up after D30"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["subject", "definition"], name="one_visit_per_definition"),
             models.CheckConstraint(

@@ -72,7 +72,7 @@ def dlt_adjudicate(
     """Confirm or reject a DLT candidate (reason required), signed by an SRC member or investigator."""
     authenticate_signer(user=actor, password=password, otp_token=otp_token)
     if not actor.has_perm(ADJUDICATE_PERMISSION):
-        raise PermissionDenied("Only SRC members and investigators can adjudicate DLT candidates.")
+        raise PermissionDenied("Only SRC members can adjudicate DLT candidates.")
     reason = (reason or "").strip()
     errors = _adjudication_errors(decision, reason)
     if errors:

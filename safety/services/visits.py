@@ -8,8 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from ctit_trial.audit import require_reason, save_audited
-from ctit_trial.errors import Conflict
+from ctit_trial.errors import Conflict, PermissionDenied
 from dosing.models import Infusion
+from enrollment.models import Subject
+from enrollment.roles import Act, may
 from safety import selectors
 from safety.models import VISIT_TRANSITIONS, Visit, VisitDefinition
 from safety.rules import windows
@@ -86,6 +88,17 @@ def _visit_lock(visit: Visit) -> Visit:
     return Visit.objects.select_for_update(of=("self",)).select_related("subject__site", "definition").get(pk=visit.pk)
 
 
+def _require_act(actor: AbstractBaseUser, act: Act, what: str) -> None:
+    if not may(actor, act):
+        raise PermissionDenied(f"Your role does not allow you to {what}.")
+
+
+def _require_follow_up_open(visit: Visit) -> None:
+    """After close-out the follow-up is complete: no visit is recorded or marked missed any more."""
+    if visit.subject.status == Subject.Status.COMPLETED:
+        raise Conflict(f"The follow-up of {visit.subject} is closed out: its visits can no longer be changed.")
+
+
 def visit_errors(visit: Visit, *, visit_date: date, platelets: Decimal | None) -> dict[str, str | None]:
     """What is wrong with recording a visit on this date with this count (site-local today)."""
     today = selectors.site_today(visit.subject.site, now=timezone.now())
@@ -110,8 +123,10 @@ def visit_record(
     reason: str | None = None,
 ) -> Visit:
     """Record a visit; out of window it is recorded and flagged as a deviation. Later edits need a reason."""
+    _require_act(actor, Act.RECORD_VISIT, "record visits")
     visit = _visit_lock(visit)
     require_site_member(actor, visit.subject)
+    _require_follow_up_open(visit)
     is_edit = visit.status != Visit.Status.PLANNED
     reason = require_reason(reason) if is_edit else "Visit recorded"
     raise_if_any(visit_errors(visit, visit_date=visit_date, platelets=platelets))
@@ -130,9 +145,11 @@ def visit_record(
 @transaction.atomic
 def visit_mark_missed(*, actor: AbstractBaseUser, visit: Visit, reason: str | None) -> Visit:
     """Confirm that a planned visit whose window has closed did not take place (it may still be recorded late)."""
+    _require_act(actor, Act.MARK_VISIT_MISSED, "mark visits missed")
     reason = require_reason(reason)
     visit = _visit_lock(visit)
     require_site_member(actor, visit.subject)
+    _require_follow_up_open(visit)
     if Visit.Status.MISSED not in VISIT_TRANSITIONS[visit.status]:
         raise Conflict(f"{visit} is {visit.get_status_display().lower()}: only a planned visit can be missed.")
     today = selectors.site_today(visit.subject.site, now=timezone.now())
@@ -150,9 +167,9 @@ def visit_mark_missed(*, actor: AbstractBaseUser, visit: Visit, reason: str | No
 @transaction.atomic
 def subject_close_out(*, actor: AbstractBaseUser, subject) -> None:
     """Complete a dosed subject's follow-up once the last scheduled visit (D30) is recorded."""
-    from enrollment.models import Subject
     from enrollment.services.common import subject_transition
 
+    _require_act(actor, Act.CLOSE_OUT, "close out a subject's follow-up")
     subject = subject_lock(subject)
     require_site_member(actor, subject)
     last = (

@@ -7,7 +7,7 @@ import time_machine
 from django.core.management import call_command
 
 from dosing.models import DoseLevel
-from enrollment.roles import MONITOR
+from enrollment.roles import MONITOR, SRC_MEMBER
 from tests.factories import PASSWORD, make_infusion, make_staff_user, make_subject, set_open_level
 
 pytestmark = pytest.mark.django_db
@@ -47,15 +47,15 @@ def test_chart_is_a_png(staff_client, site_a):
     assert response.content[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_open_first_level_action_needs_change_permission(client, django_user_model, roles):
+def test_open_first_level_action_asks_the_src_for_a_reason(client, roles, site_a):
     call_command("seed", verbosity=0)
-    django_user_model.objects.create_superuser("root", "root@example.org", PASSWORD)
-    client.login(username="root", password=PASSWORD)
-    level_one = DoseLevel.objects.get(level=1)
+    make_staff_user(role_key=SRC_MEMBER, sites=[site_a], username="src")
+    client.login(username="src", password=PASSWORD)
+    action = {"action": "open_first_level", "_selected_action": [DoseLevel.objects.get(level=1).pk]}
 
-    response = client.post(
-        "/admin/dosing/doselevel/", {"action": "open_first_level", "_selected_action": [level_one.pk]}, follow=True
-    )
+    asked = client.post("/admin/dosing/doselevel/", action)
+    response = client.post("/admin/dosing/doselevel/", {**action, "apply": "1", "reason": "Trial start"}, follow=True)
 
+    assert 'name="reason"' in asked.content.decode()
     assert "L1 is open for enrollment." in response.content.decode()
     assert DoseLevel.objects.get(level=1).status == "open"

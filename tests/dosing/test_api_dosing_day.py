@@ -381,7 +381,7 @@ def test_a_non_toxicity_early_stop_is_not_evaluable(assessed, staff, clock):
 
 def test_a_toxicity_early_stop_is_evaluable_and_its_dlt_counts(assessed, staff, clock):
     from safety import services as safety_services
-    from tests.factories import PASSWORD, make_adverse_event
+    from tests.factories import PASSWORD, make_adverse_event, make_site_member
 
     clock(AFTER_DRAWS)
     stop_early(staff, assessed, "toxicity")
@@ -397,8 +397,9 @@ def test_a_toxicity_early_stop_is_evaluable_and_its_dlt_counts(assessed, staff, 
         actor=staff.user,
     )
     candidate = path_now(AFTER_DRAWS)
+    src = make_site_member(site=assessed.site, role_key="src_member")  # DLTs are the SRC's to adjudicate
     safety_services.dlt_adjudicate(
-        actor=staff.user, ae=ae, decision="confirm", reason="Grade 3 reaction stopped the infusion", password=PASSWORD
+        actor=src, ae=ae, decision="confirm", reason="Grade 3 reaction stopped the infusion", password=PASSWORD
     )
 
     assert held["path"] == "1P"

@@ -116,7 +116,7 @@ def test_another_sites_aes_are_not_listed(staff_client, events, site_b):
     client = staff_client(INVESTIGATOR, site_b)
 
     assert "Nausea" not in client.get("/admin/safety/adverseevent/").content.decode()
-    assert client.get(f"/admin/safety/adverseevent/{events[0].pk}/change/").status_code == 302  # "not found"
+    assert client.get(f"/admin/safety/adverseevent/{events[0].pk}/change/").status_code == 404
 
 
 def test_visit_recorded_in_admin_without_reason_then_corrected_with_one(staff_client, dosed, site_a):

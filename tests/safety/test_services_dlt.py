@@ -9,7 +9,7 @@ from django.core.management import call_command
 from ctit_trial.audit import save_audited, system_actor
 from ctit_trial.errors import Conflict, InvalidInput, PermissionDenied
 from ctit_trial.signatures import WRONG_PASSWORD, content_digest
-from enrollment.roles import SRC_MEMBER, STUDY_COORDINATOR
+from enrollment.roles import INVESTIGATOR, SRC_MEMBER, STUDY_COORDINATOR
 from safety import selectors, services
 from safety.models import AdverseEvent, DltAssessment
 from safety.selectors import AdjudicationState, SubjectDltFacts
@@ -132,12 +132,10 @@ def test_confirmation_is_signed_and_makes_a_dlt(candidate, src):
     }
 
 
-def test_an_investigator_rejects_with_a_reason(candidate, site_a):
-    investigator = make_site_member(site=site_a)
-
+def test_an_src_member_rejects_with_a_reason(candidate, src):
     with pytest.raises(InvalidInput) as no_reason:
-        adjudicate(candidate, investigator, decision="reject", reason=" ")
-    assessment = adjudicate(candidate, investigator, decision="reject", reason="Caused by concurrent chemotherapy")
+        adjudicate(candidate, src, decision="reject", reason=" ")
+    assessment = adjudicate(candidate, src, decision="reject", reason="Caused by concurrent chemotherapy")
 
     assert no_reason.value.errors == {"reason": ["Give the reason for rejecting the DLT candidate."]}
     assert (assessment.decision, assessment.meaning) == ("reject", "DLT rejected")
@@ -162,11 +160,12 @@ def test_a_wrong_password_signs_nothing(candidate, src):
     assert state(candidate) == AdjudicationState.PENDING
 
 
-def test_a_coordinator_cannot_adjudicate(candidate, site_a):
-    coordinator = make_site_member(site=site_a, role_key=STUDY_COORDINATOR)
+@pytest.mark.parametrize("role", [STUDY_COORDINATOR, INVESTIGATOR])
+def test_site_staff_cannot_adjudicate(candidate, site_a, role):
+    staff = make_site_member(site=site_a, role_key=role)
 
-    with pytest.raises(PermissionDenied, match="Only SRC members and investigators can adjudicate DLT candidates."):
-        adjudicate(candidate, coordinator)
+    with pytest.raises(PermissionDenied, match="Only SRC members can adjudicate DLT candidates."):
+        adjudicate(candidate, staff)
 
 
 def test_a_non_candidate_cannot_be_adjudicated(dosed, src):
