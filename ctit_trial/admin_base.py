@@ -2,11 +2,15 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
+from django.db import models, transaction
 from simple_history.admin import SimpleHistoryAdmin
 
+from ctit_trial.api.serializers import TEXT_MAX_LENGTH
 from ctit_trial.audit import REASON_REQUIRED, save_audited
 from ctit_trial.errors import DomainError
+
+# Admin forms bound every model TextField like the API does (ctit_trial.api.serializers.TEXT_MAX_LENGTH).
+BOUNDED_TEXT = {models.TextField: {"max_length": TEXT_MAX_LENGTH}}
 
 
 class ReasonForChangeForm(forms.ModelForm):
@@ -14,6 +18,7 @@ class ReasonForChangeForm(forms.ModelForm):
 
     reason_for_change = forms.CharField(
         required=False,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required when editing existing data; kept in the audit trail.",
     )
@@ -29,6 +34,7 @@ class AuditedAdmin(SimpleHistoryAdmin):
     """Staff edit through services; history rows carry the user and the reason; nothing is deleted."""
 
     form = ReasonForChangeForm
+    formfield_overrides = BOUNDED_TEXT
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -57,6 +63,8 @@ class ReadOnlyInline(admin.TabularInline):
 
 class ReadOnlyAdmin(SimpleHistoryAdmin):
     """Rows created only by services: staff read them and their history here."""
+
+    formfield_overrides = BOUNDED_TEXT  # the add forms of ServiceAddAdmin
 
     def has_add_permission(self, request):
         return False

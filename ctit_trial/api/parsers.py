@@ -71,12 +71,12 @@ def nesting_exceeds(text: str, limit: int) -> bool:
     """True when arrays/objects nest deeper than `limit` (counted before parsing, so json never recurses deeply)."""
     depth = 0
     for match in _JSON_TOKEN.finditer(text):
-        token = match.group()
-        if token in "[{":
+        bracket = match.group()
+        if bracket in "[{":
             depth += 1
             if depth > limit:
                 return True
-        elif token in "]}":
+        elif bracket in "]}":
             depth -= 1
     return False
 

@@ -1,9 +1,11 @@
-"""OpenAPI: every operation documents its error responses, all with the one error shape."""
+"""OpenAPI: every operation documents its error responses with the one error shape, and every string its limit."""
+
+from django.conf import settings
 
 ERROR_COMPONENT = "Error"
 ERROR_SCHEMA = {
     "type": "object",
-    "description": 'Every error: `{"detail": "...", "errors": {"field": ["message"]}}` (dotted paths for nested fields).',
+    "description": "Every error: `detail`, one sentence, and `errors`, the messages per field (dotted when nested).",
     "properties": {
         "detail": {"type": "string", "description": "What went wrong, naming the first field at fault."},
         "errors": {
@@ -28,6 +30,19 @@ WRITE_ERRORS = {
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
 
+def _cap_strings(node, cap: int) -> None:
+    """Give every string without a maxLength the parser's cap (ctit_trial.api.parsers), which applies to it."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            if current.get("type") == "string" and "enum" not in current and "maxLength" not in current:
+                current["maxLength"] = cap
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+
+
 def document_error_responses(result, generator, request, public):
     """drf-spectacular postprocessing hook: add the error responses, referencing the Error schema, everywhere."""
     result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = ERROR_SCHEMA
@@ -38,4 +53,8 @@ def document_error_responses(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             for code, description in errors.items():
                 responses.setdefault(code, {"description": description})["content"] = reference
+            _cap_strings(operation.get("parameters", []), settings.API_MAX_STRING_LENGTH)
+    for name, component in result["components"]["schemas"].items():
+        if name.endswith("Request"):  # request components (COMPONENT_SPLIT_REQUEST); responses are not capped
+            _cap_strings(component, settings.API_MAX_STRING_LENGTH)
     return result
