@@ -1,5 +1,6 @@
-"""Request limits checked before any view: body size on the API, and query strings and paths safe to use."""
+"""Request limits checked before any view (API body size, query strings, paths); API errors always in JSON."""
 
+from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
@@ -34,6 +35,18 @@ def query_string_errors(query_string: bytes) -> dict[str, list[str]]:
     return errors
 
 
+def as_json_error(response: HttpResponse) -> HttpResponse:
+    """Django's own HTML 4xx pages (unknown URL, wrong method) in the API's error shape."""
+    is_json = response.get("Content-Type", "").startswith("application/json")
+    if is_json or not 400 <= response.status_code < 500:
+        return response
+    json_response = JsonResponse(error_body(f"{HTTPStatus(response.status_code).phrase}."), status=response.status_code)
+    for header in ("Allow", "Retry-After"):
+        if header in response:
+            json_response[header] = response[header]
+    return json_response
+
+
 class RequestLimitsMiddleware:
     """413 for an API body over DATA_UPLOAD_MAX_MEMORY_SIZE; 400 for an unsafe query string or path."""
 
@@ -43,7 +56,8 @@ class RequestLimitsMiddleware:
     def __call__(self, request):
         is_api = request.path_info.startswith(API_PREFIX)
         refusal = (self.oversized_body(request) if is_api else None) or self.unsafe_input(request, is_api)
-        return refusal or self.get_response(request)
+        response = refusal or self.get_response(request)
+        return as_json_error(response) if is_api else response
 
     def oversized_body(self, request) -> HttpResponse | None:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -21,6 +21,7 @@ READ_ERRORS = {
     "401": "Not authenticated: log in or send `Authorization: Token <token>`.",
     "403": "Your role does not allow this.",
     "404": "Not found, or not at one of your sites.",
+    "429": "Too many requests: try again after the `Retry-After` seconds.",
 }
 WRITE_ERRORS = {
     **READ_ERRORS,
