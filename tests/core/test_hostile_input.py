@@ -327,3 +327,18 @@ def test_form_encoded_bodies_are_refused_outside_the_token_endpoint(coordinator,
         "errors": {},
     }
     assert not Subject.objects.exists()
+
+
+def test_an_unknown_api_url_is_a_json_404(coordinator):
+    response = coordinator.get("/api/v1/adverse-events/-3.2e-18/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not Found.", "errors": {}}
+
+
+def test_pages_outside_the_api_keep_their_html_404(admin_client):
+    response = admin_client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
