@@ -1,6 +1,7 @@
 """Production settings pass `check --deploy`; defaults work with nothing installed."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -112,3 +113,11 @@ def test_check_deploy_fails_on_a_short_or_repetitive_key(weak_key):
         "(ctit_trial.E001) SECRET_KEY has fewer than 50 characters or fewer than 5 distinct ones: unfit for production."
         in result.stderr
     )
+
+
+def test_the_dockerfile_build_key_lets_collectstatic_settings_load():
+    build_key = re.search(r"DJANGO_SECRET_KEY=(\S+) python manage.py collectstatic", (ROOT / "Dockerfile").read_text())
+
+    result = run_manage("check", env={"DJANGO_SECRET_KEY": build_key.group(1)})
+
+    assert result.returncode == 0, result.stderr
