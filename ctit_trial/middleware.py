@@ -35,6 +35,15 @@ def query_string_errors(query_string: bytes) -> dict[str, list[str]]:
     return errors
 
 
+def header_errors(meta: dict) -> dict[str, list[str]]:
+    """Request headers holding a NUL (the token or session lookup would hand it to the database), by name."""
+    return {
+        key[5:].replace("_", "-").title(): [NUL_MESSAGE]
+        for key, value in meta.items()
+        if key.startswith("HTTP_") and isinstance(value, str) and "\x00" in value
+    }
+
+
 def as_json_error(response: HttpResponse) -> HttpResponse:
     """Django's own HTML 4xx pages (unknown URL, wrong method) in the API's error shape."""
     is_json = response.get("Content-Type", "").startswith("application/json")
@@ -48,7 +57,7 @@ def as_json_error(response: HttpResponse) -> HttpResponse:
 
 
 class RequestLimitsMiddleware:
-    """413 for an API body over DATA_UPLOAD_MAX_MEMORY_SIZE; 400 for an unsafe query string or path."""
+    """413 for an API body over DATA_UPLOAD_MAX_MEMORY_SIZE; 400 for an unsafe query string, path or header."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -74,6 +83,7 @@ class RequestLimitsMiddleware:
         errors = query_string_errors(get_bytes_from_wsgi(request.META, "QUERY_STRING", ""))
         if "\x00" in request.path_info:
             errors = {"path": [NUL_MESSAGE], **errors}
+        errors = {**header_errors(request.META), **errors}
         if not errors:
             return None
         field, messages = next(iter(errors.items()))

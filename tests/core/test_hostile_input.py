@@ -166,6 +166,16 @@ def test_nul_in_a_path_is_a_400(coordinator):
     assert response.json() == error("path", NUL)
 
 
+@pytest.mark.parametrize(("header", "name"), [("HTTP_AUTHORIZATION", "Authorization"), ("HTTP_COOKIE", "Cookie")])
+def test_nul_in_an_auth_header_is_a_400_not_a_database_error(client, trial, header, name):
+    response = client.get(
+        "/api/v1/me/", **{header: "Token abc\x00def" if name == "Authorization" else "sessionid=a\x00b"}
+    )
+
+    assert response.status_code == 400
+    assert response.json() == error(name, NUL)
+
+
 def test_nul_in_an_admin_search_is_a_plain_400(admin_client):
     response = admin_client.get("/admin/enrollment/subject/?q=%00")
 
