@@ -7,11 +7,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import transaction
+from django.db import models, transaction
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
+from ctit_trial.api.serializers import TEXT_MAX_LENGTH
 from ctit_trial.audit import REASON_REQUIRED, save_audited
 from ctit_trial.errors import DomainError, NotVisible
 from enrollment.roles import Act, may
@@ -38,11 +39,16 @@ def act_check(act: Act):
     return check
 
 
+# Admin forms bound every model TextField like the API does (ctit_trial.api.serializers.TEXT_MAX_LENGTH).
+BOUNDED_TEXT = {models.TextField: {"max_length": TEXT_MAX_LENGTH}}
+
+
 class ReasonForChangeForm(forms.ModelForm):
     """Adds the reason-for-change field; it is required whenever an existing record is edited."""
 
     reason_for_change = forms.CharField(
         required=False,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required when editing existing data; kept in the audit trail.",
     )
@@ -79,6 +85,7 @@ class ScopedAdmin(SimpleHistoryAdmin):
     view_act: Act = Act.READ
     add_act: Act | None = None
     change_act: Act | None = None
+    formfield_overrides = BOUNDED_TEXT  # admin text inputs are bounded like the API's
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

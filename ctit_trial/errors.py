@@ -2,6 +2,8 @@
 
 from collections.abc import Mapping, Sequence
 
+NON_FIELD = "non_field_errors"  # the `errors` key of a message about the request as a whole
+
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose."""

@@ -1,5 +1,6 @@
 """GET /healthz: is the database reachable, the broker reachable, and a worker alive?"""
 
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from ctit_trial.celery import app as celery_app
 from ctit_trial.tasks import WORKER_HEARTBEAT_KEY
 
 BROKER_TIMEOUT_SECONDS = 2
+logger = logging.getLogger(__name__)
 
 
 def database_status() -> dict:
@@ -50,17 +52,26 @@ def worker_status(now: datetime) -> dict:
     return {"ok": age <= max_age, "last_heartbeat": stamp, "detail": detail}
 
 
+def public_view(checks: dict) -> dict:
+    """Only ok/unavailable per component: error texts name hosts, drivers and versions."""
+    return {name: "ok" if check["ok"] else "unavailable" for name, check in checks.items()}
+
+
 @never_cache
 @require_GET
 def healthz(request):
-    """200 when database, broker and worker are all fine; 503 naming what is not."""
+    """200 when database, broker and worker are all fine, else 503; details for staff and in the log only."""
     checks = {
         "database": database_status(),
         "broker": broker_status(),
         "worker": worker_status(timezone.now()),
     }
+    for name, check in checks.items():
+        if not check["ok"]:
+            logger.warning("healthz: %s unavailable: %s", name, check["detail"])
     healthy = all(check["ok"] for check in checks.values())
-    body = {"status": "ok" if healthy else "unavailable", **checks}
+    shown = checks if request.user.is_authenticated and request.user.is_staff else public_view(checks)
+    body = {"status": "ok" if healthy else "unavailable", **shown}
     return JsonResponse(body, status=200 if healthy else 503)
 
 

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import environ
 
+from ctit_trial.secret_key import secret_key_from_environment
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -12,7 +14,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me-" + "x" * 32)
+# A real key is required with DEBUG off; the development key only with DEBUG on or DJANGO_ALLOW_DEV_SECRET_KEY=1
+# (make test, pytest). `check --deploy` refuses it and short keys too (ctit_trial/checks.py, docs/adr/0012).
+SECRET_KEY = secret_key_from_environment(env, debug=DEBUG)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -43,6 +47,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ctit_trial.middleware.RequestLimitsMiddleware",  # body size, query strings and paths (before any view)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -232,10 +237,16 @@ REST_FRAMEWORK = {
         "auth": env.str("API_THROTTLE_AUTH", default="10/minute"),
     },
     "EXCEPTION_HANDLER": "ctit_trial.api.exceptions.exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["ctit_trial.api.parsers.JSONParser"],  # JSON only: depth and text limits
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 API_MAX_PAGE_SIZE = 100
+# --- Input limits (ctit_trial/api/parsers.py, ctit_trial/middleware.py): a larger API body is a 413,
+# deeper JSON or a longer text (any string in a body or query) a 400 naming the field.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+API_MAX_JSON_DEPTH = 32
+API_MAX_STRING_LENGTH = 10_000
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "XJ-MK-002 dose-escalation cohort service",
@@ -248,6 +259,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ctit_trial.api.schema.document_error_responses",
+    ],
 }
 
 # --- Audit: history rows can be read, never reverted or edited through the application.

@@ -9,11 +9,11 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ctit_trial.errors import DomainError
+from ctit_trial.errors import NON_FIELD, DomainError
 
 logger = logging.getLogger(__name__)
 
-NON_FIELD = "non_field_errors"
+__all__ = ["NON_FIELD", "error_body", "exception_handler"]
 
 
 def error_body(detail: str, errors: dict | None = None) -> dict:

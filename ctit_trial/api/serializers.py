@@ -1,7 +1,21 @@
 """Serializer building blocks shared by the apps' APIs."""
 
+from django.db import models
 from django.utils import timezone
 from rest_framework import serializers
+
+# The longest free text accepted into a model TextField (API and admin); every other string is capped by the parser.
+TEXT_MAX_LENGTH = 2000
+
+
+class BoundedModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose fields for model TextFields accept at most TEXT_MAX_LENGTH characters."""
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if isinstance(model_field, models.TextField) and "max_length" not in kwargs:
+            kwargs["max_length"] = TEXT_MAX_LENGTH
+        return field_class, kwargs
 
 
 class ReasonForChangeSerializer(serializers.Serializer):

@@ -4,11 +4,13 @@ from django.urls import include, path
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ctit_trial.api.authentication import token_expires_at, token_issue
+from ctit_trial.api.parsers import JSONParser
 from ctit_trial.api.throttling import ScopedThrottle
 from ctit_trial.security.attempts import LockedOut, lockout_message
 
@@ -23,6 +25,7 @@ class TokenView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [ScopedThrottle]
+    parser_classes = [FormParser, MultiPartParser, JSONParser]  # the project's JSON parser (depth and text limits)
     throttle_scope = "auth"
 
     @extend_schema(

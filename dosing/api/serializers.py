@@ -78,7 +78,10 @@ class SrcDecisionCreateSerializer(serializers.Serializer):
     meeting_date = serializers.DateField()
     data_cutoff = serializers.DateTimeField()
     members_present = serializers.ListField(
-        child=serializers.CharField(), min_length=1, help_text="Usernames of the SRC members present."
+        child=serializers.CharField(max_length=150),
+        min_length=1,
+        max_length=50,
+        help_text="Usernames of the SRC members present.",
     )
     decision = serializers.ChoiceField(choices=SrcDecision.Kind.choices)
     dose_level = serializers.IntegerField(required=False, allow_null=True, default=None)

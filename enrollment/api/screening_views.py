@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from ctit_trial.api.exceptions import NON_FIELD
 from ctit_trial.api.permissions import allows
+from ctit_trial.api.serializers import ReasonForChangeSerializer
 from ctit_trial.errors import InvalidInput
 from enrollment import selectors, services
 from enrollment.api.screening_serializers import (
@@ -32,6 +33,15 @@ def _document(data) -> dict:
     if not isinstance(data, dict):
         raise InvalidInput.for_field(NON_FIELD, "Expected the screening document as a JSON object.")
     return dict(data)
+
+
+def _reason(value) -> str | None:
+    """The correction's `reason`, validated like every reason field (text of at most 1000 characters)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None  # the service refuses a missing reason with its own message
+    serializer = ReasonForChangeSerializer(data={"reason": value})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data["reason"]
 
 
 class SubjectScreeningsView(APIView):
@@ -75,7 +85,7 @@ class SubjectScreeningView(APIView):
         subject = selectors.subject_get_visible(request.user, pk=subject_pk)
         screening = selectors.screening_get_visible(request.user, pk=pk, subject=subject)
         document = _document(request.data)
-        reason = document.pop("reason", None)
+        reason = _reason(document.pop("reason", None))
         services.screening_update(actor=request.user, screening=screening, document=document, reason=reason)
         return Response(ScreeningDetailSerializer(selectors.screening_get_visible(request.user, pk=pk)).data)
 

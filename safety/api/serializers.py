@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ctit_trial.api.authentication import OtpTokenField
+from ctit_trial.api.serializers import BoundedModelSerializer
 from safety import selectors
 from safety.models import SERIOUSNESS_CRITERIA, AdverseEvent, CtcaeTerm, DltAssessment, Visit
 
@@ -151,7 +152,7 @@ class AdverseEventSerializer(serializers.ModelSerializer):
         return None if clock is None else SusarSerializer({**vars(clock), "status": clock.status.value}).data
 
 
-class AdverseEventWriteSerializer(serializers.ModelSerializer):
+class AdverseEventWriteSerializer(BoundedModelSerializer):
     """An AE as entered; on update (PATCH) only the fields given change, and `reason` is required."""
 
     subject = serializers.IntegerField(help_text="Subject id (a subject of your site).")
@@ -187,7 +188,7 @@ class SaeReportRequestSerializer(serializers.Serializer):
 
 
 class LabResultSerializer(serializers.Serializer):
-    analyte = serializers.CharField(help_text="CTCAE lab term code, e.g. 'alt_increased'.")
+    analyte = serializers.CharField(max_length=64, help_text="CTCAE lab term code, e.g. 'alt_increased'.")
     value = serializers.DecimalField(max_digits=12, decimal_places=None)
     lln = serializers.DecimalField(max_digits=12, decimal_places=None, required=False, allow_null=True, default=None)
     uln = serializers.DecimalField(max_digits=12, decimal_places=None, required=False, allow_null=True, default=None)

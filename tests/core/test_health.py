@@ -26,7 +26,8 @@ def broker_url():
 
 
 @pytest.mark.redis
-def test_all_green_then_broker_stopped(client, broker_url):
+def test_all_green_then_broker_stopped(admin_client, broker_url):
+    client = admin_client  # staff see each component's details
     with private_redis() as (url, stop_redis):
         broker_url(url)
         worker_heartbeat()
@@ -45,15 +46,16 @@ def test_all_green_then_broker_stopped(client, broker_url):
     assert broken.json()["database"]["ok"] is True
 
 
-def test_no_worker_heartbeat_is_reported(client, broker_url):
+def test_no_worker_heartbeat_is_reported(admin_client, broker_url):
     broker_url("memory://")
 
-    body = client.get("/healthz").json()
+    body = admin_client.get("/healthz").json()
 
     assert body["worker"] == {"ok": False, "last_heartbeat": None, "detail": "no heartbeat from a worker yet"}
 
 
-def test_stale_worker_heartbeat_is_reported(client, broker_url, settings):
+def test_stale_worker_heartbeat_is_reported(admin_client, broker_url, settings):
+    client = admin_client
     broker_url("memory://")
     settings.WORKER_HEARTBEAT_MAX_AGE_SECONDS = 120
     with time_machine.travel(timezone.now() - timedelta(minutes=5), tick=False):
@@ -64,3 +66,26 @@ def test_stale_worker_heartbeat_is_reported(client, broker_url, settings):
     assert response.status_code == 503
     assert response.json()["worker"]["ok"] is False
     assert response.json()["worker"]["detail"] == "last heartbeat 300 s ago"
+
+
+@pytest.mark.redis
+def test_anonymous_callers_see_only_ok_or_unavailable(client, broker_url, caplog):
+    with private_redis() as (url, stop_redis):
+        broker_url(url)
+        worker_heartbeat()
+        stop_redis()
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "ok", "broker": "unavailable", "worker": "ok"}
+    assert "Error" not in response.content.decode()
+    assert "healthz: broker unavailable: OperationalError" in caplog.text  # the details go to the log
+
+
+def test_non_staff_users_see_no_details(client, broker_url, django_user_model):
+    broker_url("memory://")
+    client.force_login(django_user_model.objects.create_user("plain", password="x-unused-x", is_staff=False))
+
+    body = client.get("/healthz").json()
+
+    assert body == {"status": "unavailable", "database": "ok", "broker": "ok", "worker": "unavailable"}

@@ -1,6 +1,7 @@
 """`manage.py seed` loads the protocol configuration idempotently; --demo adds logins for each role."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
@@ -33,11 +34,12 @@ def test_seed_loads_the_protocol_configuration():
     ]  # fmt: skip
 
 
-def test_seed_twice_changes_nothing_the_second_time():
-    call_command("seed", "--demo", "--allow-demo", verbosity=0)
+def test_seed_twice_changes_nothing_the_second_time(settings):
+    settings.DEBUG = True
+    call_command("seed", "--demo", verbosity=0)
     history_rows = Protocol.history.count() + DoseLevel.history.count() + Site.history.count()
 
-    call_command("seed", "--demo", "--allow-demo", verbosity=0)
+    call_command("seed", "--demo", verbosity=0)
 
     assert Protocol.history.count() + DoseLevel.history.count() + Site.history.count() == history_rows
     assert Subject.objects.filter(site__code="BJ01").count() == 3
@@ -51,6 +53,17 @@ def test_demo_refused_when_debug_is_off(settings):
         call_command("seed", "--demo", verbosity=0)
 
     assert not Site.objects.exists()
+
+
+@pytest.mark.parametrize("flag", ["--allow-demo", "--force", "--no-input"])
+def test_demo_refused_with_debug_off_whatever_flag_is_given(settings, flag):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError):
+        call_command("seed", "--demo", flag, verbosity=0)
+
+    assert not Site.objects.exists()
+    assert not get_user_model().objects.filter(username__in=["admin", "coordinator"]).exists()
 
 
 def test_demo_has_one_login_per_role(client, settings):

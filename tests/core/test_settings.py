@@ -1,9 +1,12 @@
 """Production settings pass `check --deploy`; defaults work with nothing installed."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
@@ -59,3 +62,62 @@ def test_environment_selects_postgres_redis_and_smtp():
         "smtp.example.org",
         "True",
     ]
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {name: value for name, value in PRODUCTION_ENV.items() if name != "DJANGO_SECRET_KEY"}
+
+    result = run_manage("check", env=env)
+
+    assert result.returncode == 1
+    assert (
+        "ImproperlyConfigured: DJANGO_SECRET_KEY is not set (or is a published placeholder) and DJANGO_DEBUG is off"
+        in (result.stderr)
+    )
+
+
+@pytest.mark.parametrize(
+    "published_key",
+    ["change-me-to-50-random-characters-in-production", "dev-only-insecure-key-change-me-" + "x" * 32],
+)
+def test_production_refuses_to_start_with_a_published_key(published_key):
+    result = run_manage("check", env={**PRODUCTION_ENV, "DJANGO_SECRET_KEY": published_key})
+
+    assert result.returncode == 1
+    assert "DJANGO_SECRET_KEY is not set (or is a published placeholder)" in result.stderr
+
+
+def test_development_runs_without_a_key_with_debug_on_or_the_explicit_flag():
+    with_debug = run_manage("check", env={"DJANGO_DEBUG": "1"})
+    with_flag = run_manage("check", env={"DJANGO_DEBUG": "0", "DJANGO_ALLOW_DEV_SECRET_KEY": "1"})
+
+    assert with_debug.returncode == 0, with_debug.stderr
+    assert with_flag.returncode == 0, with_flag.stderr
+
+
+def test_check_deploy_fails_on_the_development_key():
+    result = run_manage(
+        "check", "--deploy", env={**PRODUCTION_ENV, "DJANGO_SECRET_KEY": "", "DJANGO_ALLOW_DEV_SECRET_KEY": "1"}
+    )
+
+    assert result.returncode == 1
+    assert "(ctit_trial.E001) SECRET_KEY is a published development key: unfit for production." in result.stderr
+
+
+@pytest.mark.parametrize("weak_key", ["collectstatic-only", "ab" * 40])
+def test_check_deploy_fails_on_a_short_or_repetitive_key(weak_key):
+    result = run_manage("check", "--deploy", env={**PRODUCTION_ENV, "DJANGO_SECRET_KEY": weak_key})
+
+    assert result.returncode == 1
+    assert (
+        "(ctit_trial.E001) SECRET_KEY has fewer than 50 characters or fewer than 5 distinct ones: unfit for production."
+        in result.stderr
+    )
+
+
+def test_the_dockerfile_build_key_lets_collectstatic_settings_load():
+    build_key = re.search(r"DJANGO_SECRET_KEY=(\S+) python manage.py collectstatic", (ROOT / "Dockerfile").read_text())
+
+    result = run_manage("check", env={"DJANGO_SECRET_KEY": build_key.group(1)})
+
+    assert result.returncode == 0, result.stderr

@@ -21,15 +21,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--list-demo-logins", action="store_true", help="Print the demo logins of seeds/demo.yaml and exit."
         )
-        parser.add_argument(
-            "--allow-demo", action="store_true", help="Permit --demo with DEBUG off (never on a live trial)."
-        )
 
-    def handle(self, *args, demo: bool, allow_demo: bool, list_demo_logins: bool, **options):
+    def handle(self, *args, demo: bool, list_demo_logins: bool, **options):
         if list_demo_logins:
             self.stdout.write(demo_logins_text(load_seed("demo.yaml")))
             return
-        if demo and not (settings.DEBUG or allow_demo):
+        if demo and not settings.DEBUG:  # no flag overrides this: the demo passwords are published
             raise CommandError("Refusing --demo with DJANGO_DEBUG off: demo logins have published passwords.")
         steps = [("roles and permissions", self.load_roles), ("protocol configuration", self.load_protocol)]
         if demo:
