@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from dosing.models import SrcDecision
 from dosing.rules.config import DESIGNS, TITRATION_TRIGGERS
-from dosing.services.src import valid_signatures
+from dosing.services.src import SIGN_MEANING, valid_signatures
 
 
 class EscalationOptionsSerializer(serializers.Serializer):
@@ -86,7 +86,9 @@ class SrcDecisionCreateSerializer(serializers.Serializer):
 
 class SignatureSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
-    meaning = serializers.CharField(max_length=60, default="approved")
+    meaning = serializers.ChoiceField(
+        choices=[SIGN_MEANING], default=SIGN_MEANING, help_text="Set by the server from the act; only this value."
+    )
 
 
 class EscalationStatusSerializer(serializers.Serializer):

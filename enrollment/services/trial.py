@@ -39,10 +39,14 @@ def _permissions(names: set[str]) -> list[Permission]:
 
 
 @transaction.atomic
-def role_assign(*, user: AbstractBaseUser, role_key: str) -> None:
-    """Put a user in a study role's group."""
+def role_assign(
+    *, actor: AbstractBaseUser | None = None, user: AbstractBaseUser, role_key: str, reason: str = ""
+) -> None:
+    """Put a user in a study role's group; the membership's history row names the actor and the reason."""
     if role_key not in ROLES:
         raise InvalidInput.for_field("role", f"Unknown role '{role_key}'; expected one of {sorted(ROLES)}.")
+    user._history_user = actor or system_actor()
+    user._change_reason = reason or f"Role '{ROLES[role_key].group_name}' assigned"
     user.groups.add(Group.objects.get(name=ROLES[role_key].group_name))
 
 
@@ -146,7 +150,7 @@ def staff_user_ensure(
     if user is None:
         user = user_model(username=username, email=email, is_staff=True, **names)
         user.set_password(password)
-        user.save()
+        save_audited(user, actor=system_actor(), reason="Staff user created by the seed")
     role_assign(user=user, role_key=role_key)
     for site in Site.objects.filter(code__in=site_codes):
         if not SiteMembership.objects.filter(user=user, site=site, is_active=True).exists():
