@@ -69,7 +69,7 @@ class AuditedUserAdmin(SimpleHistoryAdmin, UserAdmin):
             request,
             queryset,
             lambda user: user_deactivate(actor=request.user, user=user, reason=reason),
-            lambda user, _: f"{user.get_username()} deactivated.",
+            lambda user, _: f"Deactivated: {user.get_username()}.",
         )
 
 

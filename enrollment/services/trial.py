@@ -75,7 +75,8 @@ def site_update(*, actor: AbstractBaseUser, site: Site, reason: str | None, **ch
 @transaction.atomic
 def membership_grant(*, actor: AbstractBaseUser | None, user: AbstractBaseUser, site: Site) -> SiteMembership:
     """Give a staff user access to a site (re-activating an earlier membership)."""
-    membership, _ = SiteMembership.objects.select_for_update().get_or_create(user=user, site=site)
+    membership = SiteMembership.objects.select_for_update().filter(user=user, site=site).first()
+    membership = membership or SiteMembership(user=user, site=site)  # one history row, with actor and reason
     membership.is_active = True
     save_audited(membership, actor=actor, reason=f"Access to site {site.code} granted")
     return membership

@@ -102,7 +102,8 @@ def test_changing_one_lab_value_invalidates_the_signature(signed, doctor):
 
 def test_a_valid_signature_is_not_signed_twice(signed, doctor):
     with pytest.raises(
-        Conflict, match=r"already carries a valid signature \(Test Investigator — eligibility confirmed — 2026-03-04 03:00 UTC\)"
+        Conflict,
+        match=r"already carries a valid signature \(Test Investigator — eligibility confirmed — 2026-03-04 03:00 UTC\)",
     ):
         services.eligibility_sign(actor=doctor, screening=selectors.screening_current(signed), password=PASSWORD)
 
