@@ -25,7 +25,7 @@ EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
     WHEN insufficient_privilege THEN
         RAISE WARNING 'cannot create role {MAINTENANCE_ROLE}: only superusers may change history tables';
 END $$;
-"""
+"""  # noqa: S608 (constants only, no input)
 
 FUNCTION_SQL = f"""
 CREATE OR REPLACE FUNCTION {TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -38,7 +38,7 @@ BEGIN
     RAISE EXCEPTION 'History is append-only: % on % is refused for role %.', TG_OP, TG_TABLE_NAME, current_user
         USING ERRCODE = 'insufficient_privilege', HINT = 'Record a correction as a new change instead.';
 END $$;
-"""
+"""  # noqa: S608 (constants only, no input)
 
 TRIGGER_SQL = (
     'CREATE OR REPLACE TRIGGER {trigger} BEFORE UPDATE OR DELETE OR TRUNCATE ON "{table}" '
