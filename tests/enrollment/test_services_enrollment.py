@@ -199,6 +199,9 @@ def test_screen_failure_records_the_failing_criteria(consented, doctor):
     assert sorted(failure.criteria.values_list("code", flat=True)) == ["IN2", "IN4"]
     assert (failure.reason, failure.recorded_by) == ("PLT and ECOG out of range", doctor)
     assert consented.history.first().history_change_reason == "Screen failure: PLT and ECOG out of range"
+    criteria_row = failure.history.first()  # written when the criteria were set
+    assert (criteria_row.history_user, criteria_row.history_change_reason) == (doctor, "PLT and ECOG out of range")
+    assert sorted(row.criterion.code for row in criteria_row.criteria.all()) == ["IN2", "IN4"]
 
 
 def test_screen_failure_needs_a_reason(screened, doctor):
