@@ -17,10 +17,13 @@ SITE_EDITABLE_FIELDS = ("name", "time_zone", "is_active")
 @transaction.atomic
 def roles_sync() -> dict[str, int]:
     """Create or update one group per study role holding exactly that role's permissions."""
-    granted = {}
+    granted, actor = {}, system_actor()
     for role in ROLES.values():
-        group, _ = Group.objects.get_or_create(name=role.group_name)
-        group.permissions.set(_permissions(role.permission_names()))
+        group = Group.objects.filter(name=role.group_name).first() or Group(name=role.group_name)
+        group._history_user, group._change_reason = actor, "Study role synced from enrollment/roles.py"
+        if group.pk is None:
+            group.save()
+        group.permissions.set(_permissions(role.permission_names()))  # history row only when they change
         granted[role.key] = group.permissions.count()
     return granted
 

@@ -124,3 +124,13 @@ def test_history_leaves_out_the_password_and_logins(client, staff):
 
     assert staff.history.count() == before
     assert not hasattr(staff.history.first(), "password")
+
+
+def test_role_groups_are_historised_by_the_seed_with_actor_and_reason(roles):
+    group = Group.objects.get(name=ROLES[INVESTIGATOR].group_name)
+
+    services.roles_sync()  # unchanged: no new row
+
+    rows = [(row.history_user, row.history_change_reason) for row in group.history.all()]
+    assert set(rows) == {(system_actor(), "Study role synced from enrollment/roles.py")}
+    assert len(rows) == 2  # created, then its permissions set
