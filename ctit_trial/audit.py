@@ -1,8 +1,31 @@
 """Audit helpers: every service write records who, when, what and why in django-simple-history."""
 
-from django.db import models
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from simple_history.models import HistoricalRecords
 
 from ctit_trial.errors import InvalidInput
+
+
+class AuditedHistory(HistoricalRecords):
+    """simple-history whose rows keep their user: a user named in history cannot be deleted, only deactivated."""
+
+    def _get_history_user_fields(self):
+        # The library's history_user is on_delete=SET_NULL: deleting a user would blank who made each change.
+        user_model = self.user_model or settings.AUTH_USER_MODEL
+        return {
+            "history_user": models.ForeignKey(
+                user_model, null=True, related_name=self.user_related_name, on_delete=models.PROTECT
+            )
+        }
+
+    def post_save(self, instance, created, using=None, **kwargs):
+        """No history row for a save of excluded fields only (a user's last_login on each login)."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields and set(update_fields) <= set(self.excluded_fields):
+            return
+        super().post_save(instance, created, using=using, **kwargs)
+
 
 REASON_REQUIRED = "A reason for change is required when editing existing data."
 
@@ -30,12 +53,18 @@ def system_actor():
     """The user that commands and tasks act as in the audit trail (cannot log in)."""
     from django.contrib.auth import get_user_model
 
-    user, created = get_user_model().objects.get_or_create(
-        username=SYSTEM_USERNAME, defaults={"first_name": "System", "is_active": False}
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=SYSTEM_USERNAME).first()
+    if user is not None:
+        return user
+    user = user_model(username=SYSTEM_USERNAME, first_name="System", is_active=False)
+    user.set_unusable_password()
+    user._change_reason = "System user created for commands and scheduled tasks"
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # created meanwhile by a concurrent task
+        return user_model.objects.get(username=SYSTEM_USERNAME)
     return user
 
 

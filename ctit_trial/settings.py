@@ -19,6 +19,9 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = secret_key_from_environment(env, debug=DEBUG)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Electronic signatures are HMAC-SHA256 under this key (empty: derived from SECRET_KEY); see docs/adr/0010.
+SIGNATURE_KEY = env.str("SIGNATURE_KEY", default="")
+SIGNATURE_KEY_FALLBACKS = env.list("SIGNATURE_KEY_FALLBACKS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [

@@ -3,8 +3,8 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from simple_history.models import HistoricalRecords
 
+from ctit_trial.audit import AuditedHistory
 from ctit_trial.signatures import SignatureFields
 from enrollment.models import Protocol
 
@@ -23,7 +23,7 @@ class DoseLevel(models.Model):
     viable_cells = models.PositiveBigIntegerField(help_text="Viable cells per person (flat dose).")
     design_role = models.CharField(max_length=30)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NOT_OPEN)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["protocol", "level"]
@@ -53,7 +53,7 @@ class DoseSlot(models.Model):
     claimed_at = models.DateTimeField()
     released_at = models.DateTimeField(null=True, blank=True)
     release_reason = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["claimed_at", "pk"]
@@ -98,7 +98,7 @@ class InfusionPlan(models.Model):
     d_minus_1 = models.DateField(help_text="Site-local calendar day before the planned infusion day.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     blocked_reason = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["planned_at", "pk"]
@@ -128,7 +128,7 @@ class Reconfirmation(models.Model):
     outcome_reason = models.TextField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["plan", "d_minus_1"]
@@ -162,7 +162,7 @@ class PreInfusionAssessment(models.Model):
     )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["plan", "d0"]
@@ -198,7 +198,7 @@ class Infusion(models.Model):
     early_stop_reason = models.TextField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["started_at", "pk"]
@@ -246,7 +246,7 @@ class VitalSigns(models.Model):
     diastolic_mmhg = models.PositiveSmallIntegerField()
     respiratory_rate = models.PositiveSmallIntegerField()
     spo2_percent = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["infusion", "measured_at"]
@@ -268,7 +268,7 @@ class PostInfusionDraw(models.Model):
     deviation_reason = models.TextField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["infusion", "minutes_after_end"]
@@ -321,7 +321,7 @@ class SrcDecision(models.Model):
     effective_at = models.DateTimeField(null=True, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
-    history = HistoricalRecords(m2m_fields=[members_present])
+    history = AuditedHistory(m2m_fields=[members_present])
 
     class Meta:
         ordering = ["-recorded_at", "-pk"]
@@ -343,7 +343,7 @@ class SrcSignature(SignatureFields):
     """One committee member's electronic signature of a decision (re-authenticated, bound to its content)."""
 
     decision = models.ForeignKey(SrcDecision, on_delete=models.PROTECT, related_name="signatures")
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["signed_at", "pk"]

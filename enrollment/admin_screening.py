@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm, act_check, apply_to_each
+from ctit_trial.signatures import signature_display
 from enrollment import selectors, services
 from enrollment.documents import screening_document
 from enrollment.models import (
@@ -42,12 +43,11 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 def signature_state(screening: Screening) -> str:
-    """'valid (Wang Fang, 2026-03-04 02:00 UTC)', 'invalidated (…)' or 'unsigned'."""
+    """'valid (Wang Fang — eligibility confirmed — 2026-03-04 02:00 UTC)', 'invalidated (…)' or 'unsigned'."""
     status = selectors.signature_status(screening)
     if status.signature is None:
         return status.state
-    signed = status.signature
-    return f"{status.state} ({signed.printed_name}, {signed.signed_at:%Y-%m-%d %H:%M} UTC)"
+    return f"{status.state} ({signature_display(status.signature)})"
 
 
 def current_outcome(screening: Screening) -> str:

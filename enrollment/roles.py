@@ -79,6 +79,7 @@ class Act(StrEnum):
     REPORT_SAE = "report_sae"
     RESEND_NOTIFICATION = "resend_notification"
     MANAGE_MEMBERSHIPS = "manage_memberships"
+    READ_SECURITY_LOG = "read_security_log"
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,10 @@ ACTS: dict[Act, ActSpec] = {
     Act.RESEND_NOTIFICATION: ActSpec("resend a reminder", ("safety.resend_notification",)),
     Act.MANAGE_MEMBERSHIPS: ActSpec(
         "grant, revoke site memberships", ("enrollment.add_sitemembership", "enrollment.change_sitemembership")
+    ),
+    Act.READ_SECURITY_LOG: ActSpec(
+        "read the login and signature failure log",
+        ("axes.view_accessattempt", "axes.view_accessfailurelog", "axes.view_accesslog"),
     ),
 }
 
@@ -183,7 +188,7 @@ ROLES: dict[str, Role] = {
             ),
         ),
         Role(DATA_MANAGER, "Data manager", frozenset({Act.READ, Act.CORRECT_SCREENING, Act.EDIT_SITE})),
-        Role(MONITOR, "Monitor", frozenset({Act.READ, Act.READ_ALL_SITES})),
+        Role(MONITOR, "Monitor", frozenset({Act.READ, Act.READ_ALL_SITES, Act.READ_SECURITY_LOG})),
         Role(SPONSOR_SAFETY, "Sponsor safety", frozenset({Act.READ, Act.READ_ALL_SITES})),
     )
 }

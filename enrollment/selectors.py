@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, QuerySet
 
 from ctit_trial.errors import Conflict, InvalidInput, NotVisible, PermissionDenied
-from ctit_trial.signatures import content_digest
+from ctit_trial.signatures import signature_is_valid
 from enrollment.documents import screening_document
 from enrollment.models import (
     Consent,
@@ -157,13 +157,24 @@ class SignatureStatus:
         return self.state == "valid"
 
 
+def signature_content(document: dict, *, evaluation_id: int) -> dict:
+    """What the investigator signs: the screening document and the evaluation it was found eligible by."""
+    return {"document": document, "evaluation": evaluation_id}
+
+
 def signature_status(screening: Screening) -> SignatureStatus:
-    """Valid while a signature's digest equals the digest of the screening's current document."""
+    """Valid while a signature's MAC matches this screening's current document (and its signed evaluation)."""
     signatures = sorted(screening.signatures.all(), key=lambda row: (row.signed_at, row.pk))
     if not signatures:
         return SignatureStatus("unsigned", None)
-    digest = content_digest(screening_document(screening))
-    valid = [signature for signature in signatures if signature.content_digest == digest]
+    document = screening_document(screening)
+    valid = [
+        signature
+        for signature in signatures
+        if signature_is_valid(
+            signature, record=screening, content=signature_content(document, evaluation_id=signature.evaluation_id)
+        )
+    ]
     return SignatureStatus("valid", valid[-1]) if valid else SignatureStatus("invalidated", signatures[-1])
 
 

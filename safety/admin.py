@@ -10,7 +10,8 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
-from ctit_trial.admin_base import REASON_REQUIRED, AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm
+from ctit_trial.admin_base import REASON_REQUIRED, AuditedAdmin, ReadOnlyAdmin, ReadOnlyInline, ReasonForChangeForm
+from ctit_trial.signatures import signature_display
 from enrollment.roles import Act
 from enrollment.selectors import sites_of_member, subjects_visible_to
 from safety import (
@@ -18,7 +19,7 @@ from safety import (
     selectors,
     services,
 )
-from safety.models import AdverseEvent, CtcaeTerm, DltAssessment, SaeReport, Visit, VisitDefinition
+from safety.models import AdverseEvent, CtcaeTerm, DltAdjudication, DltAssessment, SaeReport, Visit, VisitDefinition
 from safety.selectors.adverse_events import AE_RELATED
 
 
@@ -181,17 +182,50 @@ class AdverseEventAdmin(AuditedAdmin):
         obj.__dict__.update(ae.__dict__)
 
 
+class DltAdjudicationInline(ReadOnlyInline):
+    """Every signed adjudication of the AE, first to current: superseded ones stay, with why."""
+
+    model = DltAdjudication
+    fields = ["signature", "decision", "decision_reason", "supersedes", "reason_for_change", "status"]
+    ordering = ["signed_at", "pk"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    @admin.display(description="Signature (printed name — meaning — UTC time)")
+    def signature(self, adjudication):
+        return signature_display(adjudication)
+
+    @admin.display(description="Status")
+    def status(self, adjudication):
+        assessment = adjudication.assessment
+        current = selectors.current_adjudication(assessment)
+        if current is None or current.pk != adjudication.pk:
+            return "superseded"
+        valid = selectors.adjudication_valid(assessment.adverse_event, assessment, adjudication)
+        return "current" if valid else "current, invalidated by a later change"
+
+
 @admin.register(DltAssessment)
 class DltAssessmentAdmin(ReadOnlyAdmin):
     site_path = "adverse_event__subject__site"
-    list_display = ["adverse_event", "is_candidate", "rule", "decision", "state", "printed_name", "signed_at"]
-    list_filter = ["is_candidate", "rule", "decision"]
+    list_display = ["adverse_event", "is_candidate", "rule", "state", "current_signature"]
+    list_filter = ["is_candidate", "rule"]
     search_fields = ["adverse_event__subject__study_number"]
     list_select_related = ["adverse_event__subject__site", "adverse_event__subject__infusion"]
+    inlines = [DltAdjudicationInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("adjudications")
 
     @admin.display(description="Adjudication (valid while the AE's DLT facts are unchanged)")
     def state(self, assessment):
         return selectors.adjudication_state(assessment.adverse_event).value.replace("_", " ")
+
+    @admin.display(description="Current adjudication")
+    def current_signature(self, assessment):
+        current = selectors.current_adjudication(assessment)
+        return "—" if current is None else f"{current.get_decision_display()} ({signature_display(current)})"
 
 
 @admin.register(SaeReport)

@@ -4,14 +4,16 @@ from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 
+from enrollment.roles import Act, may
+
 
 class StaffReadOnly:
-    """Visible to every active staff member; nothing can be added or edited."""
+    """Visible to the roles that read the security log (the role table); nothing can be added or edited."""
 
     actions = None
 
     def has_module_permission(self, request) -> bool:
-        return request.user.is_active and request.user.is_staff
+        return may(request.user, Act.READ_SECURITY_LOG)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return self.has_module_permission(request)

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from ctit_trial.api.authentication import OtpTokenField
 from dosing.models import SrcDecision
 from dosing.rules.config import DESIGNS, TITRATION_TRIGGERS
-from dosing.services.src import valid_signatures
+from dosing.services.src import SIGN_MEANING, valid_signatures
 
 
 class EscalationOptionsSerializer(serializers.Serializer):
@@ -90,7 +90,9 @@ class SrcDecisionCreateSerializer(serializers.Serializer):
 
 class SignatureSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
-    meaning = serializers.CharField(max_length=60, default="approved")
+    meaning = serializers.ChoiceField(
+        choices=[SIGN_MEANING], default=SIGN_MEANING, help_text="Set by the server from the act; only this value."
+    )
     otp_token = OtpTokenField()
 
 

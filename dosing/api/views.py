@@ -82,7 +82,8 @@ class SrcDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def sign(self, request, pk=None):
         serializer = SignatureSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        record = services.src_decision_sign(actor=request.user, decision=self.get_object(), **serializer.validated_data)
+        password = serializer.validated_data["password"]
+        record = services.src_decision_sign(actor=request.user, decision=self.get_object(), password=password)
         return Response(SrcDecisionSerializer(self.get_queryset().get(pk=record.pk)).data)
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ctit_trial.audit import save_audited
 from ctit_trial.errors import Conflict, PermissionDenied, raise_if_any
-from ctit_trial.signatures import authenticate_signer, content_digest, printed_name
+from ctit_trial.signatures import authenticate_signer, printed_name, signature_is_valid, signature_seal
 from dosing import selectors
 from dosing.models import SrcDecision, SrcSignature
 from dosing.rules.decision import Action, Decision
@@ -16,6 +16,7 @@ from dosing.services.levels import dose_levels_apply_src
 from enrollment.selectors import protocol_current
 
 SIGN_PERMISSION = "dosing.sign_srcdecision"
+SIGN_MEANING = "approved"
 Kind = SrcDecision.Kind
 DECLARATIONS = {Action.DECLARE_MTD: Kind.DECLARE_MTD, Action.DECLARE_MAD: Kind.DECLARE_MAD, Action.STOP: Kind.STOP}
 
@@ -106,7 +107,8 @@ def src_decision_record(
         recorded_at=now,
     )
     save_audited(record, actor=actor, reason="SRC decision recorded")
-    record.members_present.set(members)
+    record._change_reason = f"SRC members present: {', '.join(sorted(m.get_username() for m in members))}"
+    record.members_present.set(members)  # the m2m history row carries the same user and this reason
     return record
 
 
@@ -124,18 +126,13 @@ def decision_content(record: SrcDecision) -> dict:
 
 def valid_signatures(record: SrcDecision) -> list[SrcSignature]:
     """Signatures whose signed content is still the decision's current content."""
-    digest = content_digest(decision_content(record))
-    return [signature for signature in record.signatures.all() if signature.content_digest == digest]
+    content = decision_content(record)
+    return [s for s in record.signatures.all() if signature_is_valid(s, record=record, content=content)]
 
 
 @transaction.atomic
 def src_decision_sign(
-    *,
-    actor: AbstractBaseUser,
-    decision: SrcDecision,
-    password: str | None,
-    otp_token: str | None = None,
-    meaning: str = "approved",
+    *, actor: AbstractBaseUser, decision: SrcDecision, password: str | None, otp_token: str | None = None
 ) -> SrcDecision:
     """Sign as a member present; the last required signature makes the decision effective and applies it."""
     authenticate_signer(user=actor, password=password, otp_token=otp_token)
@@ -150,11 +147,11 @@ def src_decision_sign(
         decision=record,
         signer=actor,
         printed_name=printed_name(actor),
-        meaning=meaning,
+        meaning=SIGN_MEANING,
         signed_at=timezone.now(),
-        content_digest=content_digest(decision_content(record)),
     )
-    save_audited(signature, actor=actor, reason=f"SRC decision signed: {meaning}")
+    signature_seal(signature, record=record, content=decision_content(record))
+    save_audited(signature, actor=actor, reason=f"SRC decision signed: {SIGN_MEANING}")
     if len(valid_signatures(record)) >= record.protocol.configuration["escalation"]["src_signatures_required"]:
         _make_effective(record, actor=actor)
     return record

@@ -122,7 +122,9 @@ class ScreeningDetailSerializer(ScreeningSerializer):
 class SignRequestSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"}, help_text="Your password.")
     otp_token = OtpTokenField()
-    meaning = serializers.ChoiceField(choices=[SIGN_MEANING], default=SIGN_MEANING)
+    meaning = serializers.ChoiceField(
+        choices=[SIGN_MEANING], default=SIGN_MEANING, help_text="Set by the server from the act; only this value."
+    )
 
 
 class ScreenFailRequestSerializer(serializers.Serializer):

@@ -121,7 +121,8 @@ class ScreeningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def sign(self, request, pk=None):
         serializer = SignRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.eligibility_sign(actor=request.user, screening=self.get_object(), **serializer.validated_data)
+        password = serializer.validated_data["password"]
+        services.eligibility_sign(actor=request.user, screening=self.get_object(), password=password)
         return Response(ScreeningDetailSerializer(self.get_queryset().get(pk=pk)).data)
 
 

@@ -2,8 +2,9 @@
 
 from django.conf import settings
 from django.db import models
-from simple_history.models import HistoricalRecords
 
+from ctit_trial.audit import AuditedHistory
+from ctit_trial.signatures import SignatureFields
 from enrollment.models.screening import Screening
 from enrollment.models.trial import Criterion
 
@@ -23,7 +24,7 @@ class EligibilityEvaluation(models.Model):
     content_digest = models.CharField(max_length=64, help_text="SHA-256 of the screening document evaluated.")
     evaluated_at = models.DateTimeField()
     evaluated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["screening", "evaluated_at", "pk"]
@@ -45,7 +46,7 @@ class CriterionVerdict(models.Model):
     criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="verdicts")
     status = models.CharField(max_length=10, choices=Status.choices)
     reason = models.TextField()
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["evaluation", "pk"]
@@ -55,21 +56,13 @@ class CriterionVerdict(models.Model):
         return f"{self.criterion.code}: {self.status}"
 
 
-class EligibilitySignature(models.Model):
-    """The investigator's signature of an eligible screening; valid while the screening's digest is unchanged."""
+class EligibilitySignature(SignatureFields):
+    """The investigator's signature of an eligible screening; valid while its MAC matches the current document."""
 
     screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="signatures")
     evaluation = models.ForeignKey(EligibilityEvaluation, on_delete=models.PROTECT, related_name="signatures")
-    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    printed_name = models.CharField(max_length=150)
-    meaning = models.CharField(max_length=60)
-    signed_at = models.DateTimeField()
-    content_digest = models.CharField(max_length=64, help_text="SHA-256 of the screening document signed.")
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["screening", "signed_at", "pk"]
         permissions = [("sign_eligibility", "Can sign a subject's eligibility as investigator")]
-
-    def __str__(self) -> str:
-        return f"{self.printed_name} — {self.meaning} — {self.signed_at:%Y-%m-%d %H:%M} UTC"

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from simple_history.models import HistoricalRecords
 
+from ctit_trial.audit import AuditedHistory
 from enrollment.models.subjects import Consent, Subject
 from enrollment.rules.units import ACCEPTED_UNITS
 
@@ -101,7 +101,7 @@ class Screening(models.Model):
     hsct_with_acute_gvhd_requiring_treatment = _yes_no()
     pregnant_or_lactating = _yes_no()
     investigator_excludes = _yes_no("investigator excludes (EX21)")
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["subject", "attempt"]
@@ -147,7 +147,7 @@ class ScreeningLab(models.Model):
     unit = models.CharField(max_length=10, blank=True)
     uln = models.DecimalField("ULN", max_digits=14, decimal_places=4, null=True, blank=True)
     lln = models.DecimalField("LLN", max_digits=14, decimal_places=4, null=True, blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["screening", "pk"]
@@ -175,7 +175,7 @@ class ScreeningSerology(models.Model):
     hbcab = models.CharField("anti-HBc", max_length=8, choices=TestResult.choices, blank=True)
     hbv_dna_iu_ml = models.DecimalField("HBV DNA (IU/mL)", max_digits=16, decimal_places=2, null=True, blank=True)
     hbv_dna_date = models.DateField("HBV DNA date", null=True, blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         verbose_name_plural = "screening serologies"

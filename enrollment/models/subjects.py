@@ -2,8 +2,8 @@
 
 from django.conf import settings
 from django.db import models
-from simple_history.models import HistoricalRecords
 
+from ctit_trial.audit import AuditedHistory
 from enrollment.models.trial import Criterion, Site
 
 
@@ -24,7 +24,7 @@ class Subject(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCREENING)
     created_at = models.DateTimeField(auto_now_add=True)
     enrolled_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["site__code", "sequence"]
@@ -67,7 +67,7 @@ class SubjectIdentity(models.Model):
     national_id = models.CharField(max_length=40, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         verbose_name = "subject identity"
@@ -86,7 +86,7 @@ class Consent(models.Model):
     obtained_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["subject", "signed_at", "pk"]
@@ -114,7 +114,7 @@ class ScreenFailure(models.Model):
     reason = models.TextField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
-    history = HistoricalRecords(m2m_fields=[criteria])
+    history = AuditedHistory(m2m_fields=[criteria])
 
     class Meta:
         ordering = ["recorded_at", "pk"]

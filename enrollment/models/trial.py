@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
+
+from ctit_trial.audit import AuditedHistory
 
 
 def validate_time_zone(value: str) -> None:
@@ -30,7 +31,7 @@ class Protocol(models.Model):
     configuration = models.JSONField(
         help_text="Protocol sections (escalation, scheduling, dosing gate, eligibility, safety, notifications)."
     )
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     def __str__(self) -> str:
         return f"{self.code} ({self.registry_id}) v{self.version}"
@@ -47,7 +48,7 @@ class Site(models.Model):
     name = models.CharField(max_length=200)
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
     is_active = models.BooleanField(default=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["code"]
@@ -80,7 +81,7 @@ class SiteMembership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="site_memberships")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="memberships")
     is_active = models.BooleanField(default=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["site__code", "user__username"]
@@ -103,7 +104,7 @@ class Criterion(models.Model):
     number = models.PositiveSmallIntegerField()
     text = models.TextField()
     catalogue_version = models.CharField(max_length=20)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["protocol", "-kind", "number"]

@@ -7,7 +7,7 @@ from simple_history.utils import bulk_create_with_history
 
 from ctit_trial.audit import save_audited
 from ctit_trial.errors import Conflict, PermissionDenied
-from ctit_trial.signatures import authenticate_signer, content_digest, printed_name
+from ctit_trial.signatures import authenticate_signer, content_digest, printed_name, signature_display, signature_seal
 from enrollment.documents import screening_document
 from enrollment.models import Criterion, CriterionVerdict, EligibilityEvaluation, EligibilitySignature, Screening
 from enrollment.rules import (
@@ -17,7 +17,13 @@ from enrollment.rules import (
     evaluate_eligibility,
     parse_screening_document,
 )
-from enrollment.selectors import evaluation_current, protocol_current, screening_current, signature_status
+from enrollment.selectors import (
+    evaluation_current,
+    protocol_current,
+    screening_current,
+    signature_content,
+    signature_status,
+)
 from enrollment.services.common import subject_lock
 
 SIGN_PERMISSION = "enrollment.sign_eligibility"
@@ -63,12 +69,7 @@ def eligibility_evaluate(*, actor: AbstractBaseUser, screening: Screening) -> El
 
 @transaction.atomic
 def eligibility_sign(
-    *,
-    actor: AbstractBaseUser,
-    screening: Screening,
-    password: str | None,
-    otp_token: str | None = None,
-    meaning: str = SIGN_MEANING,
+    *, actor: AbstractBaseUser, screening: Screening, password: str | None, otp_token: str | None = None
 ) -> EligibilitySignature:
     """The investigator's electronic signature of an eligible screening: re-authenticated, bound to its data."""
     authenticate_signer(user=actor, password=password, otp_token=otp_token)
@@ -83,18 +84,18 @@ def eligibility_sign(
             f"Screening #{screening.attempt} is not the current screening of {subject} (#{current.attempt} is)."
         )
     screening = current
-    content_hash, evaluation = content_digest(screening_document(screening)), evaluation_current(screening)
-    _check_signable(screening, evaluation, content_hash)
+    document, evaluation = screening_document(screening), evaluation_current(screening)
+    _check_signable(screening, evaluation, content_digest(document))
     signature = EligibilitySignature(
         screening=screening,
         evaluation=evaluation,
         signer=actor,
         printed_name=printed_name(actor),
-        meaning=meaning,
+        meaning=SIGN_MEANING,
         signed_at=timezone.now(),
-        content_digest=content_hash,
     )
-    save_audited(signature, actor=actor, reason=f"Eligibility signed: {meaning}")
+    signature_seal(signature, record=screening, content=signature_content(document, evaluation_id=evaluation.pk))
+    save_audited(signature, actor=actor, reason=f"Eligibility signed: {SIGN_MEANING}")
     return signature
 
 
@@ -110,10 +111,9 @@ def _check_signable(screening: Screening, evaluation: EligibilityEvaluation | No
         raise Conflict("The stored evaluation does not match the screening's current data: evaluate it again.")
     current = signature_status(screening)
     if current.is_valid:
-        signed = current.signature
         raise Conflict(
             f"Screening #{screening.attempt} of {screening.subject} already carries a valid signature "
-            f"({signed.printed_name}, {signed.signed_at:%Y-%m-%d %H:%M} UTC)."
+            f"({signature_display(current.signature)})."
         )
 
 

@@ -17,10 +17,13 @@ SITE_EDITABLE_FIELDS = ("name", "time_zone", "is_active")
 @transaction.atomic
 def roles_sync() -> dict[str, int]:
     """Create or update one group per study role holding exactly that role's permissions."""
-    granted = {}
+    granted, actor = {}, system_actor()
     for role in ROLES.values():
-        group, _ = Group.objects.get_or_create(name=role.group_name)
-        group.permissions.set(_permissions(role.permission_names()))
+        group = Group.objects.filter(name=role.group_name).first() or Group(name=role.group_name)
+        group._history_user, group._change_reason = actor, "Study role synced from enrollment/roles.py"
+        if group.pk is None:
+            group.save()
+        group.permissions.set(_permissions(role.permission_names()))  # history row only when they change
         granted[role.key] = group.permissions.count()
     return granted
 
@@ -39,10 +42,14 @@ def _permissions(names: set[str]) -> list[Permission]:
 
 
 @transaction.atomic
-def role_assign(*, user: AbstractBaseUser, role_key: str) -> None:
-    """Put a user in a study role's group."""
+def role_assign(
+    *, actor: AbstractBaseUser | None = None, user: AbstractBaseUser, role_key: str, reason: str = ""
+) -> None:
+    """Put a user in a study role's group; the membership's history row names the actor and the reason."""
     if role_key not in ROLES:
         raise InvalidInput.for_field("role", f"Unknown role '{role_key}'; expected one of {sorted(ROLES)}.")
+    user._history_user = actor or system_actor()
+    user._change_reason = reason or f"Role '{ROLES[role_key].group_name}' assigned"
     user.groups.add(Group.objects.get(name=ROLES[role_key].group_name))
 
 
@@ -71,7 +78,8 @@ def site_update(*, actor: AbstractBaseUser, site: Site, reason: str | None, **ch
 @transaction.atomic
 def membership_grant(*, actor: AbstractBaseUser | None, user: AbstractBaseUser, site: Site) -> SiteMembership:
     """Give a staff user access to a site (re-activating an earlier membership)."""
-    membership, _ = SiteMembership.objects.select_for_update().get_or_create(user=user, site=site)
+    membership = SiteMembership.objects.select_for_update().filter(user=user, site=site).first()
+    membership = membership or SiteMembership(user=user, site=site)  # one history row, with actor and reason
     membership.is_active = True
     save_audited(membership, actor=actor, reason=f"Access to site {site.code} granted")
     return membership
@@ -146,7 +154,7 @@ def staff_user_ensure(
     if user is None:
         user = user_model(username=username, email=email, is_staff=True, **names)
         user.set_password(password)
-        user.save()
+        save_audited(user, actor=system_actor(), reason="Staff user created by the seed")
     role_assign(user=user, role_key=role_key)
     for site in Site.objects.filter(code__in=site_codes):
         if not SiteMembership.objects.filter(user=user, site=site, is_active=True).exists():

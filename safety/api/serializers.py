@@ -6,7 +6,7 @@ from rest_framework import serializers
 from ctit_trial.api.authentication import OtpTokenField
 from ctit_trial.api.serializers import BoundedModelSerializer
 from safety import selectors
-from safety.models import SERIOUSNESS_CRITERIA, AdverseEvent, CtcaeTerm, DltAssessment, Visit
+from safety.models import SERIOUSNESS_CRITERIA, AdverseEvent, CtcaeTerm, DltAdjudication, Visit
 
 
 class VisitSerializer(serializers.ModelSerializer):
@@ -40,16 +40,32 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000, help_text="Why (kept in the audit trail).")
 
 
+class DltAdjudicationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    decision = serializers.ChoiceField(choices=DltAdjudication.Decision.choices)
+    decision_reason = serializers.CharField()
+    adjudicator = serializers.CharField(source="signer.username")
+    printed_name = serializers.CharField()
+    meaning = serializers.CharField()
+    signed_at = serializers.DateTimeField()
+    supersedes = serializers.IntegerField(source="supersedes_id", allow_null=True)
+    reason_for_change = serializers.CharField(help_text="Why it superseded the earlier adjudication.")
+    current = serializers.BooleanField(help_text="The adjudication that counts (the latest in the chain).")
+    valid = serializers.BooleanField(help_text="False once a DLT fact changed after signing.")
+
+
 class DltSerializer(serializers.Serializer):
     is_candidate = serializers.BooleanField()
     rule = serializers.CharField()
     flag_reason = serializers.CharField()
     state = serializers.ChoiceField(choices=[state.value for state in selectors.AdjudicationState])
-    decision = serializers.CharField()
+    decision = serializers.CharField(help_text="The current adjudication's decision ('' before the first).")
     decision_reason = serializers.CharField()
     adjudicator = serializers.CharField(allow_null=True)
     printed_name = serializers.CharField()
+    meaning = serializers.CharField()
     signed_at = serializers.DateTimeField(allow_null=True)
+    adjudications = DltAdjudicationSerializer(many=True, help_text="Every signed adjudication, first to current.")
 
 
 class SaeSerializer(serializers.Serializer):
@@ -57,7 +73,9 @@ class SaeSerializer(serializers.Serializer):
     report_deadline = serializers.DateTimeField()
     status = serializers.CharField(help_text="on_time, due, overdue or reported_late")
     sponsor_reported_at = serializers.DateTimeField(allow_null=True)
-    reported_by = serializers.CharField(allow_null=True)
+    reported_by = serializers.CharField(allow_null=True, help_text="The signer's printed name.")
+    meaning = serializers.CharField(allow_null=True, help_text="The signature's meaning.")
+    signed_at = serializers.DateTimeField(allow_null=True, help_text="When the report was signed (UTC).")
     signature_valid = serializers.BooleanField(allow_null=True, help_text="False once the AE changed after signing.")
 
 
@@ -67,6 +85,13 @@ class SusarSerializer(serializers.Serializer):
     completion_due = serializers.DateField(allow_null=True)
     reported_on = serializers.DateField(allow_null=True)
     status = serializers.CharField()
+
+
+SIGNED = ("decision", "decision_reason", "printed_name", "meaning")
+
+
+def _valid(ae, assessment, adjudication) -> bool:
+    return selectors.adjudication_valid(ae, assessment, adjudication)
 
 
 OUTCOMES = ", ".join(AdverseEvent.Outcome.values)
@@ -123,10 +148,17 @@ class AdverseEventSerializer(serializers.ModelSerializer):
         assessment = selectors.dlt_assessment_of(ae)
         if assessment is None:
             return None
-        stored = ("is_candidate", "rule", "flag_reason", "decision", "decision_reason", "printed_name", "signed_at")
-        values = {name: getattr(assessment, name) for name in stored}
+        chain = selectors.adjudication_chain(assessment)
+        current = chain[-1] if chain else None
+        values = {name: getattr(assessment, name) for name in ("is_candidate", "rule", "flag_reason")}
+        values.update({name: getattr(current, name, "") for name in SIGNED})
+        values["signed_at"] = current.signed_at if current else None
+        values["adjudicator"] = current.signer.get_username() if current else None
         values["state"] = selectors.adjudication_state(ae).value
-        values["adjudicator"] = assessment.adjudicator.get_username() if assessment.adjudicator_id else None
+        values["adjudications"] = [
+            {**vars(row), "signer": row.signer, "current": row is current, "valid": _valid(ae, assessment, row)}
+            for row in chain
+        ]
         return DltSerializer(values).data
 
     @extend_schema_field(SaeSerializer(allow_null=True))
@@ -142,6 +174,8 @@ class AdverseEventSerializer(serializers.ModelSerializer):
                 "status": clock.status.value,
                 "sponsor_reported_at": clock.reported_at,
                 "reported_by": report.printed_name if report else None,
+                "meaning": report.meaning if report else None,
+                "signed_at": report.signed_at if report else None,
                 "signature_valid": selectors.sae_report_valid(ae),
             }
         ).data
@@ -173,9 +207,16 @@ class AdverseEventWriteSerializer(BoundedModelSerializer):
 
 
 class AdjudicationSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=[c for c in DltAssessment.Decision.values if c])
+    decision = serializers.ChoiceField(choices=DltAdjudication.Decision.values)
     reason = serializers.CharField(
         allow_blank=True, max_length=2000, help_text="Rationale to confirm, reason to reject (both required)."
+    )
+    reason_for_change = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="Required to re-adjudicate: why the new adjudication supersedes the current one.",
     )
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
     otp_token = OtpTokenField()

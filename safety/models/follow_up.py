@@ -6,8 +6,8 @@ from operator import or_
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from simple_history.models import HistoricalRecords
 
+from ctit_trial.audit import AuditedHistory
 from ctit_trial.signatures import SignatureFields
 from enrollment.models import Protocol
 
@@ -22,7 +22,7 @@ class VisitDefinition(models.Model):
     window_before = models.PositiveSmallIntegerField()
     window_after = models.PositiveSmallIntegerField()
     content = models.CharField(max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["protocol", "target_day"]
@@ -46,7 +46,7 @@ class CtcaeTerm(models.Model):
     soc = models.CharField(max_length=120, verbose_name="system organ class")
     category = models.CharField(max_length=10, choices=Category.choices)
     specification = models.JSONField(help_text="Grade definitions, grading rule and DLT flags as seeded.")
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["ctcae_version", "term"]
@@ -98,7 +98,7 @@ class Visit(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
     deviation = models.BooleanField(default=False, help_text="Protocol deviation: the visit was out of its window.")
     deviation_reason = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["subject", "target_date", "pk"]
@@ -204,7 +204,7 @@ class AdverseEvent(models.Model):
     susar_reported_on = models.DateField(null=True, blank=True, help_text="Sponsor's SUSAR report to authorities.")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["subject", "onset_date", "pk"]
@@ -251,51 +251,56 @@ class AdverseEvent(models.Model):
 
 
 class DltAssessment(models.Model):
-    """One per AE: the DLT candidate flag (recomputed on every AE save) and its signed adjudication."""
-
-    # Validity is never stored: an adjudication counts while its digest equals the digest of the AE's current
-    # DLT facts (safety.selectors.adjudication_state), so a later change invalidates it by itself.
-
-    class Decision(models.TextChoices):
-        NONE = "", "Not adjudicated"
-        CONFIRM = "confirm", "Confirmed DLT"
-        REJECT = "reject", "Rejected: not a DLT"
+    """One per AE: the DLT candidate flag (recomputed on every AE save); its signed adjudications hang below."""
 
     adverse_event = models.OneToOneField(AdverseEvent, on_delete=models.PROTECT, related_name="dlt_assessment")
     is_candidate = models.BooleanField(default=False)
     rule = models.CharField(max_length=40, blank=True, help_text="The DLT rule that flagged the AE.")
     flag_reason = models.TextField()
     flagged_at = models.DateTimeField()
-    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
-    decision_reason = models.TextField(blank=True)
-    adjudicator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    printed_name = models.CharField(max_length=150, blank=True)
-    meaning = models.CharField(max_length=60, blank=True)
-    signed_at = models.DateTimeField(null=True, blank=True)
-    content_digest = models.CharField(max_length=64, blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["adverse_event"]
         permissions = [("adjudicate_dlt", "Can adjudicate DLT candidates (SRC members, investigators)")]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(decision="", signed_at__isnull=True, adjudicator__isnull=True)
-                | (
-                    ~models.Q(decision="")
-                    & models.Q(signed_at__isnull=False, adjudicator__isnull=False)
-                    & ~models.Q(decision_reason="")
-                    & ~models.Q(content_digest="")
-                ),
-                name="dlt_adjudication_is_signed_with_reason",
-            ),
-        ]
 
     def __str__(self) -> str:
         flag = f"DLT candidate ({self.rule})" if self.is_candidate else "not a DLT candidate"
         return f"{self.adverse_event}: {flag}"
+
+
+class DltAdjudication(SignatureFields):
+    """A signed DLT decision; a re-adjudication is a new row that supersedes the current one, with a reason."""
+
+    # Validity is never stored: an adjudication counts while its MAC matches the AE's current DLT facts
+    # (safety.selectors.adjudication_state), so a later change invalidates it by itself. Rows are never edited.
+
+    class Decision(models.TextChoices):
+        CONFIRM = "confirm", "Confirmed DLT"
+        REJECT = "reject", "Rejected: not a DLT"
+
+    assessment = models.ForeignKey(DltAssessment, on_delete=models.PROTECT, related_name="adjudications")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    decision_reason = models.TextField(help_text="Rationale to confirm, reason to reject.")
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
+    reason_for_change = models.TextField(blank=True, help_text="Why the earlier adjudication was superseded.")
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["assessment", "signed_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(decision_reason=""), name="dlt_adjudication_has_reason"),
+            models.CheckConstraint(
+                condition=models.Q(supersedes__isnull=True, reason_for_change="")
+                | (models.Q(supersedes__isnull=False) & ~models.Q(reason_for_change="")),
+                name="dlt_readjudication_has_reason_for_change",
+            ),
+            models.UniqueConstraint(
+                fields=["assessment"], condition=models.Q(supersedes__isnull=True), name="one_first_dlt_adjudication"
+            ),
+        ]
 
 
 class SaeReport(SignatureFields):
@@ -303,7 +308,7 @@ class SaeReport(SignatureFields):
 
     adverse_event = models.OneToOneField(AdverseEvent, on_delete=models.PROTECT, related_name="sae_report")
     reported_at = models.DateTimeField(help_text="When the report reached the sponsor.")
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["reported_at", "pk"]

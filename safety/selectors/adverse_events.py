@@ -8,7 +8,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 
 from ctit_trial.errors import NotVisible
-from ctit_trial.signatures import content_digest
+from ctit_trial.signatures import signature_is_valid
 from enrollment.selectors import subjects_visible_to
 from safety.models import AdverseEvent, DltAssessment, SaeReport
 from safety.rules import sae as sae_rules
@@ -23,7 +23,8 @@ def adverse_events_visible_to(user: AbstractBaseUser) -> QuerySet[AdverseEvent]:
     """AEs of the subjects at the sites the user may see, with what their derived fields need."""
     return (
         AdverseEvent.objects.filter(subject__in=subjects_visible_to(user))
-        .select_related(*AE_RELATED, "dlt_assessment__adjudicator", "sae_report__signer")
+        .select_related(*AE_RELATED, "dlt_assessment", "sae_report__signer")
+        .prefetch_related("dlt_assessment__adjudications__signer")
         .order_by("subject__site__code", "subject__sequence", "onset_date", "pk")
     )
 
@@ -126,7 +127,7 @@ def sae_report_valid(ae: AdverseEvent) -> bool | None:
     report = sae_report_of(ae)
     if report is None:
         return None
-    return report.content_digest == content_digest(sae_report_content(ae, reported_at=report.reported_at))
+    return signature_is_valid(report, record=ae, content=sae_report_content(ae, reported_at=report.reported_at))
 
 
 @dataclass(frozen=True)

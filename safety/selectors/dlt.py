@@ -1,15 +1,16 @@
 """DLT reads: the candidate flag of an AE, the validity of its adjudication, and the facts the escalation uses.
 
-An adjudication is valid while the digest it was signed with equals the digest of the AE's current DLT facts;
-it is computed on every read, so a later change to a DLT-relevant fact invalidates it without a stored flag.
+An adjudication is valid while its signature's MAC matches the AE's current DLT facts; it is computed on every
+read, so a later change to a DLT-relevant fact invalidates it without a stored flag. Adjudications form a chain:
+each re-adjudication supersedes the current one, and only the current one counts.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ctit_trial.signatures import content_digest
-from safety.models import AdverseEvent, DltAssessment
+from ctit_trial.signatures import signature_is_valid
+from safety.models import AdverseEvent, DltAdjudication, DltAssessment
 from safety.rules.dlt import AdverseEventFacts, DltFlag, flag_dlt_candidate, is_related, onset_in_window
 from safety.selectors.adverse_events import dlt_assessment_of, onset_study_day, term_flags
 from safety.selectors.common import dlt_rules, number_text, safety_config
@@ -43,8 +44,8 @@ def dlt_flag(ae: AdverseEvent, *, window_days: int) -> DltFlag:
     return flag
 
 
-def dlt_content(ae: AdverseEvent, assessment: DltAssessment) -> dict:
-    """What an adjudicator signs: the AE's DLT-relevant facts, the flag, and the decision with its reason."""
+def dlt_content(ae: AdverseEvent, assessment: DltAssessment, adjudication: DltAdjudication) -> dict:
+    """What an adjudicator signs: the AE's DLT facts, the flag, the decision and reason, what it supersedes and why."""
     return {
         "adverse_event": ae.pk,
         "term": [ae.ctcae_term_id, ae.other_term, ae.other_meddra_code],
@@ -57,8 +58,30 @@ def dlt_content(ae: AdverseEvent, assessment: DltAssessment) -> dict:
         "resolved_without_sequelae": ae.resolved_without_sequelae,
         "neutropenia_duration_days": ae.neutropenia_duration_days,
         "flag": [assessment.is_candidate, assessment.rule],
-        "decision": [assessment.decision, assessment.decision_reason],
+        "decision": [adjudication.decision, adjudication.decision_reason],
+        "supersedes": [adjudication.supersedes_id, adjudication.reason_for_change],
     }
+
+
+def adjudication_chain(assessment: DltAssessment) -> list[DltAdjudication]:
+    """The AE's adjudications, first to current (each supersedes the one before; uses prefetched rows)."""
+    by_predecessor = {row.supersedes_id: row for row in assessment.adjudications.all()}
+    chain, row = [], by_predecessor.get(None)
+    while row is not None:
+        chain.append(row)
+        row = by_predecessor.get(row.pk)
+    return chain
+
+
+def current_adjudication(assessment: DltAssessment) -> DltAdjudication | None:
+    """The adjudication no later one supersedes (None before the first)."""
+    chain = adjudication_chain(assessment)
+    return chain[-1] if chain else None
+
+
+def adjudication_valid(ae: AdverseEvent, assessment: DltAssessment, adjudication: DltAdjudication) -> bool:
+    """Whether the adjudication's signature still matches the AE's current DLT facts and its own content."""
+    return signature_is_valid(adjudication, record=ae, content=dlt_content(ae, assessment, adjudication))
 
 
 class AdjudicationState(StrEnum):
@@ -72,15 +95,16 @@ class AdjudicationState(StrEnum):
 
 
 def adjudication_state(ae: AdverseEvent) -> AdjudicationState:
-    """The AE's adjudication state, with validity computed from the current facts."""
+    """The AE's adjudication state from its current adjudication, with validity computed from the current facts."""
     assessment = dlt_assessment_of(ae)
     if assessment is None or not assessment.is_candidate:
         return AdjudicationState.NOT_CANDIDATE
-    if not assessment.decision:
+    current = current_adjudication(assessment)
+    if current is None:
         return AdjudicationState.PENDING
-    if assessment.content_digest != content_digest(dlt_content(ae, assessment)):
+    if not adjudication_valid(ae, assessment, current):
         return AdjudicationState.INVALIDATED
-    if assessment.decision == DltAssessment.Decision.CONFIRM:
+    if current.decision == DltAdjudication.Decision.CONFIRM:
         return AdjudicationState.CONFIRMED
     return AdjudicationState.REJECTED
 
@@ -104,10 +128,11 @@ class SubjectDltFacts:
 
 
 def dlt_facts(subject_ids: Iterable[int]) -> dict[int, SubjectDltFacts]:
-    """Each subject's DLT facts from current data, in two queries; subjects without any AE are absent."""
+    """Each subject's DLT facts from current data, in three queries; subjects without any AE are absent."""
     events = list(
         AdverseEvent.objects.filter(subject_id__in=list(subject_ids))
         .select_related("subject__site", "subject__infusion", "dlt_assessment")
+        .prefetch_related("dlt_assessment__adjudications")
         .order_by("subject_id", "pk")
     )
     if not events:

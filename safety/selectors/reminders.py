@@ -21,7 +21,7 @@ from safety.models import AdverseEvent, Visit
 from safety.rules import reminders as rules
 from safety.rules.reminders import Occasion, ReminderConfig
 from safety.selectors.adverse_events import dlt_assessment_of
-from safety.selectors.dlt import AdjudicationState, adjudication_state
+from safety.selectors.dlt import AdjudicationState, adjudication_state, current_adjudication
 
 logger = logging.getLogger("safety.notifications")
 OFF_STUDY = (Subject.Status.SCREEN_FAILED, Subject.Status.WITHDRAWN, Subject.Status.COMPLETED)
@@ -119,13 +119,15 @@ def candidate_facts(ae: AdverseEvent) -> rules.CandidateFacts | None:
         return None
     assessment = dlt_assessment_of(ae)
     invalidated = state == AdjudicationState.INVALIDATED
-    return rules.CandidateFacts(ae.pk, invalidated, assessment.signed_at if invalidated else assessment.flagged_at)
+    since = current_adjudication(assessment).signed_at if invalidated else assessment.flagged_at
+    return rules.CandidateFacts(ae.pk, invalidated, since)
 
 
 def flagged_candidates():
     """AEs flagged as DLT candidates, with what their adjudication state needs."""
     events = AdverseEvent.objects.filter(dlt_assessment__is_candidate=True)
-    return events.select_related("subject__site", "subject__infusion", "ctcae_term", "dlt_assessment")
+    related = events.select_related("subject__site", "subject__infusion", "ctcae_term", "dlt_assessment")
+    return related.prefetch_related("dlt_assessment__adjudications")
 
 
 def candidate_reminders(*, now: datetime) -> list[DueReminder]:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ctit_trial.audit import save_audited
 from ctit_trial.errors import Conflict, PermissionDenied
-from ctit_trial.signatures import authenticate_signer, content_digest, printed_name
+from ctit_trial.signatures import authenticate_signer, printed_name, signature_seal
 from safety import selectors
 from safety.models import AdverseEvent, SaeReport
 from safety.rules.reminders import ae_ref
@@ -29,16 +29,17 @@ def _reported_at_error(ae: AdverseEvent, reported_at: datetime, now: datetime) -
 
 
 def _signed_report(ae: AdverseEvent, *, actor: AbstractBaseUser, reported_at: datetime, now: datetime) -> SaeReport:
-    """The report with the signer's printed name and the digest of the AE content as reported."""
-    return SaeReport(
+    """The report with the signer's printed name, sealed over the AE content as reported."""
+    report = SaeReport(
         adverse_event=ae,
         reported_at=reported_at,
         signer=actor,
         printed_name=printed_name(actor),
         meaning=REPORT_MEANING,
         signed_at=now,
-        content_digest=content_digest(selectors.sae_report_content(ae, reported_at=reported_at)),
     )
+    signature_seal(report, record=ae, content=selectors.sae_report_content(ae, reported_at=reported_at))
+    return report
 
 
 @transaction.atomic

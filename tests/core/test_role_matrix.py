@@ -46,6 +46,9 @@ ADMIN_MODEL_ACTS: dict[str, tuple[Act, Act | None]] = {
     "safety.dltassessment": (R, None),
     "safety.saereport": (R, None),
     "safety.notification": (R, None),
+    "axes.accessattempt": (Act.READ_SECURITY_LOG, None),
+    "axes.accessfailurelog": (Act.READ_SECURITY_LOG, None),
+    "axes.accesslog": (Act.READ_SECURITY_LOG, None),
 }
 ADMIN_CUSTOM_VIEWS: dict[str, Act] = {"dosing_today": R, "dosing_trial_status": R, "dosing_trial_status_chart": R}
 ADMIN_ACTIONS: dict[str, Act] = {

@@ -4,7 +4,7 @@ import pytest
 
 from ctit_trial.audit import system_actor
 from ctit_trial.errors import Conflict, InvalidInput, PermissionDenied
-from ctit_trial.signatures import WRONG_PASSWORD, content_digest
+from ctit_trial.signatures import WRONG_PASSWORD, signature_is_valid
 from dosing import services as dosing_services
 from dosing.models import DoseSlot
 from enrollment import selectors, services
@@ -58,7 +58,8 @@ def test_investigator_signs_the_eligible_screening_bound_to_its_digest(screened,
         "eligibility confirmed",
         SIGNING_AT,
     )
-    assert signature.content_digest == content_digest(screening_document(screening))
+    content = selectors.signature_content(screening_document(screening), evaluation_id=signature.evaluation_id)
+    assert signature_is_valid(signature, record=screening, content=content)
     assert selectors.signature_status(screening).state == "valid"
     assert signature.history.first().history_change_reason == "Eligibility signed: eligibility confirmed"
 
@@ -101,7 +102,8 @@ def test_changing_one_lab_value_invalidates_the_signature(signed, doctor):
 
 def test_a_valid_signature_is_not_signed_twice(signed, doctor):
     with pytest.raises(
-        Conflict, match=r"already carries a valid signature \(Test Investigator, 2026-03-04 03:00 UTC\)"
+        Conflict,
+        match=r"already carries a valid signature \(Test Investigator — eligibility confirmed — 2026-03-04 03:00 UTC\)",
     ):
         services.eligibility_sign(actor=doctor, screening=selectors.screening_current(signed), password=PASSWORD)
 
@@ -197,6 +199,9 @@ def test_screen_failure_records_the_failing_criteria(consented, doctor):
     assert sorted(failure.criteria.values_list("code", flat=True)) == ["IN2", "IN4"]
     assert (failure.reason, failure.recorded_by) == ("PLT and ECOG out of range", doctor)
     assert consented.history.first().history_change_reason == "Screen failure: PLT and ECOG out of range"
+    criteria_row = failure.history.first()  # written when the criteria were set
+    assert (criteria_row.history_user, criteria_row.history_change_reason) == (doctor, "PLT and ECOG out of range")
+    assert sorted(row.criterion.code for row in criteria_row.criteria.all()) == ["IN2", "IN4"]
 
 
 def test_screen_failure_needs_a_reason(screened, doctor):

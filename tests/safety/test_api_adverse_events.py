@@ -84,6 +84,8 @@ def test_record_returns_derived_study_day_flag_and_clocks(subject, investigator)
         "status": "overdue",
         "sponsor_reported_at": None,
         "reported_by": None,
+        "meaning": None,
+        "signed_at": None,
         "signature_valid": None,
     }
     assert body["susar_clock"] is None  # the sponsor does not know of it yet

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
 from ctit_trial.audit import system_actor
-from safety.models import AdverseEvent, CtcaeTerm, DltAssessment, Visit, VisitDefinition
+from safety.models import AdverseEvent, CtcaeTerm, DltAdjudication, DltAssessment, Visit, VisitDefinition
 from tests.factories import make_subject
 
 pytestmark = pytest.mark.django_db
@@ -67,14 +67,26 @@ def test_one_open_lab_episode_per_term(subject):
     assert not refused(ae(subject, source="manual"))
 
 
-def test_an_adjudication_is_signed_with_a_reason(subject):
+def test_adjudications_have_reasons_and_form_one_chain(subject):
     event = ae(subject)
     event.save()
-    unsigned = DltAssessment(
-        adverse_event=event, is_candidate=True, flag_reason="x", flagged_at=event.recorded_at, decision="confirm"
+    assessment = DltAssessment.objects.create(
+        adverse_event=event, is_candidate=True, flag_reason="x", flagged_at=event.recorded_at
     )
 
-    assert refused(unsigned)
+    def adjudication(**values):
+        signed = {"signer": system_actor(), "printed_name": "S", "meaning": "DLT confirmed", "content_digest": "f" * 64}
+        fields = {"decision": "confirm", "decision_reason": "Related", "signed_at": event.recorded_at, **signed}
+        return DltAdjudication(assessment=assessment, **{**fields, **values})
+
+    first = adjudication()
+    first.save()
+
+    assert refused(adjudication(decision_reason=""))  # no reason
+    assert refused(adjudication())  # a second first adjudication
+    assert refused(adjudication(supersedes=first))  # superseding without a reason for change
+    adjudication(supersedes=first, reason_for_change="Grade corrected").save()
+    assert refused(adjudication(supersedes=first, reason_for_change="A fork"))  # superseded once only
 
 
 def test_visit_constraints(subject):

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from ctit_trial.audit import save_audited, system_actor
 from ctit_trial.errors import Conflict, InvalidInput, PermissionDenied
-from ctit_trial.signatures import WRONG_PASSWORD, content_digest
+from ctit_trial.signatures import WRONG_PASSWORD
 from enrollment.roles import INVESTIGATOR, SRC_MEMBER, STUDY_COORDINATOR
 from safety import selectors, services
 from safety.models import AdverseEvent, DltAssessment
@@ -116,17 +116,18 @@ def adjudicate(ae, actor, decision="confirm", reason="Grade 3 nausea despite ant
 
 
 def test_confirmation_is_signed_and_makes_a_dlt(candidate, src):
-    assessment = adjudicate(candidate, src)
+    adjudication = adjudicate(candidate, src)
 
-    assert (assessment.decision, assessment.meaning, assessment.printed_name) == (
+    assert (adjudication.decision, adjudication.meaning, adjudication.printed_name) == (
         "confirm",
         "DLT confirmed",
         "Test Src_Member",
     )
-    assert assessment.signed_at == datetime(2026, 7, 10, 2, 0, tzinfo=UTC)
-    assert assessment.content_digest == content_digest(selectors.dlt_content(candidate, assessment))
+    assert adjudication.signed_at == datetime(2026, 7, 10, 2, 0, tzinfo=UTC)
+    assert adjudication.supersedes is None
+    assert len(adjudication.content_digest) == 64  # HMAC-SHA256, checked in test_signature_binding
     assert state(candidate) == AdjudicationState.CONFIRMED
-    assert assessment.history.first().history_change_reason == "DLT confirmed: Grade 3 nausea despite antiemetics"
+    assert adjudication.history.first().history_change_reason == "DLT confirmed: Grade 3 nausea despite antiemetics"
     assert selectors.dlt_facts([candidate.subject_id]) == {
         candidate.subject_id: SubjectDltFacts(dlt_confirmed=True, related_grade2=True, unadjudicated_candidates=0)
     }
@@ -135,10 +136,10 @@ def test_confirmation_is_signed_and_makes_a_dlt(candidate, src):
 def test_an_src_member_rejects_with_a_reason(candidate, src):
     with pytest.raises(InvalidInput) as no_reason:
         adjudicate(candidate, src, decision="reject", reason=" ")
-    assessment = adjudicate(candidate, src, decision="reject", reason="Caused by concurrent chemotherapy")
+    adjudication = adjudicate(candidate, src, decision="reject", reason="Caused by concurrent chemotherapy")
 
     assert no_reason.value.errors == {"reason": ["Give the reason for rejecting the DLT candidate."]}
-    assert (assessment.decision, assessment.meaning) == ("reject", "DLT rejected")
+    assert (adjudication.decision, adjudication.meaning) == ("reject", "DLT rejected")
     assert state(candidate) == AdjudicationState.REJECTED
     facts = selectors.dlt_facts([candidate.subject_id])[candidate.subject_id]
     assert (facts.dlt_confirmed, facts.unadjudicated_candidates) == (False, 0)
@@ -156,7 +157,7 @@ def test_a_wrong_password_signs_nothing(candidate, src):
         adjudicate(candidate, src, password="not-my-password")
 
     assert refused.value.errors == {"password": [WRONG_PASSWORD]}
-    assert DltAssessment.objects.get(adverse_event=candidate).decision == ""
+    assert not DltAssessment.objects.get(adverse_event=candidate).adjudications.exists()
     assert state(candidate) == AdjudicationState.PENDING
 
 
@@ -188,7 +189,14 @@ def test_a_later_grade_change_invalidates_the_adjudication(candidate, src, site_
     assert selectors.dlt_facts([candidate.subject_id])[candidate.subject_id] == SubjectDltFacts(
         dlt_confirmed=False, related_grade2=True, unadjudicated_candidates=1
     )
-    adjudicate(worse, src, reason="Grade 4 confirmed")
+    services.dlt_adjudicate(
+        actor=src,
+        ae=worse,
+        decision="confirm",
+        reason="Grade 4 confirmed",
+        reason_for_change="Grade corrected to 4",
+        password=PASSWORD,
+    )
     assert state(worse) == AdjudicationState.CONFIRMED
 
 
@@ -203,7 +211,7 @@ def test_a_relatedness_change_removes_the_candidate(candidate, src, site_a):
     }
 
 
-def test_dlt_facts_per_subject_in_two_queries(site_a, src, django_assert_max_num_queries):
+def test_dlt_facts_per_subject_in_three_queries(site_a, src, django_assert_max_num_queries):
     subjects = [make_subject(site=site_a) for _ in range(4)]
     for subject in subjects:
         make_infusion(subject=subject, level=1, started_at=INFUSED_AT)
@@ -215,7 +223,7 @@ def test_dlt_facts_per_subject_in_two_queries(site_a, src, django_assert_max_num
     make_adverse_event(subject=grade2, onset_date=date(2026, 6, 7), grade=2, relatedness="definitely", **NAUSEA)
     make_adverse_event(subject=quiet, onset_date=D29, grade=2, relatedness="probably", **NAUSEA)
 
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):
         facts = selectors.dlt_facts(subject.pk for subject in subjects)
 
     assert facts == {

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog
 
-from enrollment.roles import INVESTIGATOR, STUDY_COORDINATOR
+from enrollment.roles import INVESTIGATOR, MONITOR, STUDY_COORDINATOR
 from tests.factories import PASSWORD, make_staff_user
 
 pytestmark = pytest.mark.django_db
@@ -112,12 +112,15 @@ def test_the_admin_login_locks_out_after_three_failures_and_releases_after_the_c
     assert list(AccessFailureLog.objects.values_list("path_info", flat=True)) == ["/admin/login/"] * 4
 
 
-def test_staff_see_failed_logins_read_only(client, user, roles, site_a):
+def test_the_monitor_reads_failed_logins_read_only_and_a_coordinator_not_at_all(client, user, roles, site_a):
     token_request(client, "wrong")
     failure = AccessFailureLog.objects.get()
-    staff = make_staff_user(role_key=STUDY_COORDINATOR, sites=[site_a], username="coord")
+    coordinator = type(client)()
+    coordinator.force_login(make_staff_user(role_key=STUDY_COORDINATOR, sites=[site_a], username="coord"))
+    staff = make_staff_user(role_key=MONITOR, sites=[], username="monitor")
     client.force_login(staff)
 
+    assert coordinator.get("/admin/axes/accessfailurelog/").status_code == 403
     listing = client.get("/admin/axes/accessfailurelog/")
     change_page = client.get(f"/admin/axes/accessfailurelog/{failure.pk}/change/")
     edit = client.post(f"/admin/axes/accessfailurelog/{failure.pk}/change/", {"username": "someone-else"})

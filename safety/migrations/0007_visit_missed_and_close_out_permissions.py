@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('safety', '0003_notifications'),
+        ('safety', '0006_dlt_assessment_keeps_only_the_flag'),
     ]
 
     operations = [
