@@ -137,7 +137,7 @@ class AdverseEventAdmin(AuditedAdmin):
     readonly_fields = ["source", "ctcae_version", "susar", "onset_day", "dlt_flag", "adjudication"]
 
     def get_queryset(self, request):
-        related = (*AE_RELATED, "dlt_assessment__adjudicator", "sae_report__signer")
+        related = (*AE_RELATED, "sae_report__signer")
         return super().get_queryset(request).select_related(*related)
 
     def get_list_display(self, request):

@@ -82,8 +82,10 @@ class SrcDecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def sign(self, request, pk=None):
         serializer = SignatureSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        password = serializer.validated_data["password"]
-        record = services.src_decision_sign(actor=request.user, decision=self.get_object(), password=password)
+        data = serializer.validated_data
+        record = services.src_decision_sign(
+            actor=request.user, decision=self.get_object(), password=data["password"], otp_token=data["otp_token"]
+        )
         return Response(SrcDecisionSerializer(self.get_queryset().get(pk=record.pk)).data)
 
 

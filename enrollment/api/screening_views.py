@@ -121,8 +121,10 @@ class ScreeningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def sign(self, request, pk=None):
         serializer = SignRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        password = serializer.validated_data["password"]
-        services.eligibility_sign(actor=request.user, screening=self.get_object(), password=password)
+        data = serializer.validated_data
+        services.eligibility_sign(
+            actor=request.user, screening=self.get_object(), password=data["password"], otp_token=data["otp_token"]
+        )
         return Response(ScreeningDetailSerializer(self.get_queryset().get(pk=pk)).data)
 
 

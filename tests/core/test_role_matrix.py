@@ -46,9 +46,12 @@ ADMIN_MODEL_ACTS: dict[str, tuple[Act, Act | None]] = {
     "safety.dltassessment": (R, None),
     "safety.saereport": (R, None),
     "safety.notification": (R, None),
-    "axes.accessattempt": (Act.READ_SECURITY_LOG, None),
-    "axes.accessfailurelog": (Act.READ_SECURITY_LOG, None),
-    "axes.accesslog": (Act.READ_SECURITY_LOG, None),
+}
+# Other apps' models whose changelist a role of the table reads (their other pages: superusers only).
+ADMIN_OTHER_APP_ACTS: dict[str, Act] = {
+    "axes.accessattempt": Act.READ_SECURITY_LOG,
+    "axes.accessfailurelog": Act.READ_SECURITY_LOG,
+    "axes.accesslog": Act.READ_SECURITY_LOG,
 }
 ADMIN_CUSTOM_VIEWS: dict[str, Act] = {"dosing_today": R, "dosing_trial_status": R, "dosing_trial_status_chart": R}
 ADMIN_ACTIONS: dict[str, Act] = {
@@ -59,7 +62,11 @@ ADMIN_ACTIONS: dict[str, Act] = {
 }
 # The admin site's own pages (no clinical data) and the model pages outside the role table.
 ADMIN_SITE_VIEWS = {"index", "login", "logout", "password_change", "password_change_done", "jsi18n", "app_list"}
-ADMIN_SITE_VIEWS |= {"autocomplete", "view_on_site"}  # autocomplete: tested through get_search_results below
+ADMIN_SITE_VIEWS |= {
+    "autocomplete",
+    "view_on_site",
+    "two-factor",
+}  # two-factor: your own device (ADR 9)  # autocomplete: tested through get_search_results below
 MODEL_URL_KINDS = ("changelist", "add", "change", "history", "delete", "simple_history")
 
 API_OPERATIONS: dict[tuple[str, str], Act | None] = {
@@ -308,7 +315,8 @@ def _admin_expectation(world, username, name, model_url, key) -> tuple[str, int]
         return f"{reverse(f'admin:{name}')}", 200 if _permitted(world, username, ADMIN_CUSTOM_VIEWS[name]) else 403
     label, kind = model_url
     if label not in ADMIN_MODEL_ACTS:
-        return reverse(f"admin:{name}"), 403
+        act = ADMIN_OTHER_APP_ACTS.get(label) if kind == "changelist" else None
+        return reverse(f"admin:{name}"), 200 if act and _permitted(world, username, act) else 403
     view_act, add_act = ADMIN_MODEL_ACTS[label]
     if kind in ("changelist", "add"):
         act = view_act if kind == "changelist" else add_act

@@ -7,6 +7,7 @@ from django.core.management import call_command
 
 from ctit_trial.security.second_factor import CODE_MISSING, CODE_WRONG
 from enrollment.roles import INVESTIGATOR, SRC_MEMBER
+from safety import selectors
 from safety.models import DltAssessment, SaeReport
 from tests.factories import PASSWORD, make_infusion, make_subject
 from tests.safety.test_api_adverse_events import NAUSEA, SAE
@@ -55,7 +56,7 @@ def test_dlt_adjudication_needs_the_code(subject, api_client_for, site_a, clock)
     assert (missing.status_code, missing.json()) == (400, refusal(CODE_MISSING))
     assert (wrong.status_code, wrong.json()) == (400, refusal(CODE_WRONG))
     assert right.status_code == 200
-    assert DltAssessment.objects.get().decision == "confirm"
+    assert selectors.current_adjudication(DltAssessment.objects.get()).decision == "confirm"
 
 
 def test_the_sae_report_needs_the_code(subject, api_client_for, site_a, clock):

@@ -118,7 +118,12 @@ def test_with_redis_down_clinical_writes_and_reads_still_succeed(throttled, sett
         redis_server.stop()
 
         # when
-        writes = [client.post("/api/v1/subjects/", {"site": "BJ01"}, headers=headers).status_code for _ in range(100)]
+        writes = [
+            client.post(
+                "/api/v1/subjects/", {"site": "BJ01"}, content_type="application/json", headers=headers
+            ).status_code
+            for _ in range(100)
+        ]
         reads = [client.get(url, headers=headers).status_code for url in ("/api/v1/me/", "/api/v1/subjects/")]
 
     # then
