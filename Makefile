@@ -29,6 +29,7 @@ migrations-check schema-check pytest: export DJANGO_ALLOW_DEV_SECRET_KEY = 1
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache  # the layers of ADR 0013 (pyproject: tool.importlinter)
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from ctit_trial import journey
 from ctit_trial.admin_base import ReadOnlyInline, ServiceAddAdmin, ServiceAddForm
 from dosing import selectors, services
 from dosing.models import Infusion, InfusionPlan, PostInfusionDraw, PreInfusionAssessment, Reconfirmation, VitalSigns
@@ -145,7 +146,7 @@ class InfusionForm(InfusionFormBase):
         values = {name: cleaned[name] for name in INFUSION_FIELDS}
         for phase in ("before", "after"):
             values[f"vitals_{phase}"] = {name: cleaned[f"{phase}_{name}"] for name in VITAL_FIELDS}
-        return services.infusion_record(actor=actor, subject=cleaned["subject"], **values)
+        return journey.infusion_record(actor=actor, subject=cleaned["subject"], **values)
 
 
 class VitalSignsInline(ReadOnlyInline):

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from ctit_trial import journey
 from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm, act_check, apply_to_each
 from enrollment import selectors, services
 from enrollment.admin_screening import ReadOnlyInline, current_outcome, signature_state
@@ -121,7 +122,7 @@ class SubjectAdmin(AuditedAdmin):
             self,
             request,
             queryset,
-            lambda subject: services.subject_enroll(actor=request.user, subject=subject),
+            lambda subject: journey.subject_enroll(actor=request.user, subject=subject),
             lambda subject, slot: f"{subject} enrolled at {slot.dose_level.label}.",
         )
 

@@ -6,6 +6,7 @@ from rest_framework import serializers as drf_serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ctit_trial import journey
 from ctit_trial.api.permissions import allows
 from ctit_trial.api.serializers import AwareDateTimeField
 from ctit_trial.errors import Conflict
@@ -68,7 +69,7 @@ ScheduleView = _action(
 RescheduleView = _action(
     "RescheduleView",
     s.RescheduleSerializer,
-    services.infusion_reschedule,
+    journey.infusion_reschedule,
     Act.SCHEDULE_INFUSION,
     "Move the planned infusion, with a reason; a blocked plan is scheduled again.",
     status=200,
@@ -90,7 +91,7 @@ AssessmentView = _action(
 InfusionView = _action(
     "InfusionView",
     s.InfusionWriteSerializer,
-    services.infusion_record,
+    journey.infusion_record,
     Act.RECORD_INFUSION,
     "Record the infusion (refused with the reasons while a pre-infusion check fails).",
 )
@@ -104,7 +105,7 @@ DrawView = _action(
 GateFailureView = _action(
     "GateFailureView",
     s.GateFailureSerializer,
-    services.infusion_gate_fail,
+    journey.infusion_gate_fail,
     Act.ENROLL,
     "Screen failure at the dosing gate: the slot is released for the next subject.",
 )

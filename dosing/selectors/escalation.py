@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dosing.models import DoseLevel, DoseSlot, Infusion, SrcDecision
+from dosing.ports import dlt_facts
 from dosing.rules.boin import next_boin_decision
 from dosing.rules.config import boin_options, configured_design, escalation_options
 from dosing.rules.decision import Decision
@@ -36,8 +37,6 @@ def engine_decision(config: dict[str, Any], path: str, *, design: str | None = N
 
 def dosed_subjects(protocol: Protocol, *, now: datetime) -> list[DosedSubject]:
     """Every dosed subject in dosing order: D0 and window in their site's time zone, adjudicated DLT facts."""
-    from safety.selectors import dlt_facts  # safety reads dosing's infusions: resolved at call time
-
     window_days = protocol.configuration["scheduling"]["dlt_window_days"]
     infusions = list(
         Infusion.objects.filter(dose_level__protocol=protocol)

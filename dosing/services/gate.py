@@ -13,7 +13,7 @@ from dosing import selectors
 from dosing.models import InfusionPlan, PreInfusionAssessment, Reconfirmation
 from dosing.rules import gate
 from enrollment.models import Subject
-from enrollment.services.common import subject_lock
+from enrollment.services import subject_lock
 
 
 def _scheduled_plan(actor: AbstractBaseUser, subject: Subject) -> InfusionPlan:

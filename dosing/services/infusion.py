@@ -15,7 +15,7 @@ from dosing.models import DoseSlot, Infusion, InfusionPlan, PostInfusionDraw, Vi
 from dosing.rules import gate
 from enrollment.models import Subject
 from enrollment.rules.criteria_common import fmt_instant
-from enrollment.services.common import subject_lock, subject_transition
+from enrollment.services import subject_lock, subject_status_change
 
 EARLY = Infusion.EarlyStop
 
@@ -110,25 +110,13 @@ def infusion_record(*, actor: AbstractBaseUser, subject: Subject, **data) -> Inf
 
 
 def _mark_dosed(actor: AbstractBaseUser, plan: InfusionPlan, infusion: Infusion) -> None:
-    """Plan, slot and subject move on in the infusion's transaction; the visit schedule and baseline follow."""
-    from safety import services as safety_services  # safety depends on dosing: resolved at call time
-
+    """Plan, slot and subject move on in the infusion's transaction (the journey then opens the visit schedule)."""
     plan.status = InfusionPlan.Status.INFUSED
     save_audited(plan, actor=actor, reason="Infused")
     slot = DoseSlot.objects.select_for_update().get(pk=plan.slot_id)
     slot.status = DoseSlot.Status.DOSED
     save_audited(slot, actor=actor, reason="Subject dosed")
-    subject_transition(actor=actor, subject=plan.subject, to=Subject.Status.DOSED, reason="Infused (D0)")
-    visits = safety_services.visit_schedule_create(actor=actor, infusion=infusion)
-    assessment = selectors.dosing_day.assessment_of(plan)
-    d0_visit = next(visit for visit in visits if visit.definition.target_day == 0)
-    safety_services.visit_record(
-        actor=actor,
-        visit=d0_visit,
-        visit_date=plan.subject.site.local_date(infusion.started_at),
-        platelets=assessment.baseline_platelets,
-        ae_review_done=False,
-    )
+    subject_status_change(actor=actor, subject=plan.subject, to=Subject.Status.DOSED, reason="Infused (D0)")
 
 
 @transaction.atomic

@@ -16,8 +16,7 @@ from enrollment.models import Subject
 from enrollment.rules.criteria_common import fmt_instant
 from enrollment.rules.window import screening_window_problem
 from enrollment.selectors import screening_current
-from enrollment.services import subject_gate_failure_record
-from enrollment.services.common import subject_lock
+from enrollment.services import subject_gate_failure_record, subject_lock
 
 
 def _locked_enrolled(actor: AbstractBaseUser, subject: Subject) -> Subject:
@@ -108,7 +107,6 @@ def infusion_reschedule(
     save_audited(
         plan, actor=actor, reason=f"Rescheduled from {was} to {fmt_instant(planned_at, subject.site.zone)}: {reason}"
     )
-    _cancel_reminders(subject, reason=f"Infusion rescheduled: {reason}")
     return plan
 
 
@@ -124,7 +122,6 @@ def infusion_gate_fail(*, actor: AbstractBaseUser, subject: Subject, reason: str
         plan.status = InfusionPlan.Status.CANCELLED
         save_audited(plan, actor=actor, reason=f"Screen failure at the dosing gate: {reason}")
     slot_release(actor=actor, slot=slot, reason=f"Screen failure at the dosing gate: {reason}")
-    _cancel_reminders(subject, reason=f"Screen failure at the dosing gate: {reason}")
     return subject_gate_failure_record(actor=actor, subject=subject, reason=reason, criteria=criteria)
 
 
@@ -133,10 +130,3 @@ def _failed_criteria(plan: InfusionPlan) -> list[str]:
     items = selectors.pre_infusion_checklist(plan)
     codes = {"D-1": "IN2", "IN3": "IN3", "EX5": "EX5", "EX10": "EX10"}
     return sorted({codes[item.code] for item in items if item.status == "fail" and item.code in codes})
-
-
-def _cancel_reminders(subject: Subject, *, reason: str) -> None:
-    """Pending dosing-day reminders of the subject that no longer apply (the sender re-checks them as well)."""
-    from safety import services as safety_services  # safety depends on dosing: resolved at call time
-
-    safety_services.notifications_cancel_for_subject(subject=subject, reason=reason)

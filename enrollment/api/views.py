@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ctit_trial import journey
 from ctit_trial.api.exceptions import NON_FIELD
 from ctit_trial.api.permissions import allows
 from ctit_trial.errors import InvalidInput, NotVisible
@@ -184,7 +185,7 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     @action(detail=True, methods=["post"], permission_classes=[allows(Act.ENROLL)])
     def enroll(self, request, pk=None):
-        slot = services.subject_enroll(actor=request.user, subject=self.get_object())
+        slot = journey.subject_enroll(actor=request.user, subject=self.get_object())
         subject = selectors.subject_get_visible(request.user, pk=slot.subject.pk)
         return Response(EnrollmentSerializer({"subject": subject, "slot": slot}).data)
 

@@ -1,7 +1,13 @@
 """Every write of the enrollment app (services/selectors style): import from here."""
 
+from enrollment.services.common import subject_lock, subject_status_change
 from enrollment.services.eligibility import eligibility_evaluate, eligibility_sign
-from enrollment.services.enrollment import subject_enroll, subject_gate_failure_record, subject_screen_fail
+from enrollment.services.enrollment import (
+    subject_enroll,
+    subject_enrollment_check,
+    subject_gate_failure_record,
+    subject_screen_fail,
+)
 from enrollment.services.screening import screening_record, screening_update
 from enrollment.services.subjects import consent_record, identity_save
 from enrollment.services.trial import (
@@ -38,7 +44,10 @@ __all__ = [
     "site_update",
     "staff_user_ensure",
     "subject_enroll",
+    "subject_enrollment_check",
     "subject_gate_failure_record",
+    "subject_lock",
     "subject_register",
     "subject_screen_fail",
+    "subject_status_change",
 ]

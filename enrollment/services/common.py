@@ -1,4 +1,8 @@
-"""Pieces the enrollment services share: the subject row lock, status transitions, collected field errors."""
+"""Pieces the enrollment services share: the subject row lock, status changes, collected field errors.
+
+`subject_lock` and `subject_status_change` are public (exported by `enrollment.services`): dosing and safety move a
+subject through its journey with them, never by writing `Subject.status` themselves (ADR 0013).
+"""
 
 from django.contrib.auth.models import AbstractBaseUser
 
@@ -21,7 +25,7 @@ def check_transition(subject: Subject, to: str) -> None:
         raise Conflict(f"{subject} has status '{subject.status}' and cannot become '{to}' (allowed next: {allowed}).")
 
 
-def subject_transition(*, actor: AbstractBaseUser, subject: Subject, to: str, reason: str, **changes) -> Subject:
+def subject_status_change(*, actor: AbstractBaseUser, subject: Subject, to: str, reason: str, **changes) -> Subject:
     """Move a locked subject to another status when the allowed-transitions table permits it (else 409)."""
     check_transition(subject, to)
     subject.status = to

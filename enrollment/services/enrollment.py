@@ -1,4 +1,4 @@
-"""Enrollment of a signed-eligible subject (claiming a dose slot) and screen failures."""
+"""Enrollment of a signed-eligible subject and screen failures (the dose slot is claimed by the journey)."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -9,29 +9,36 @@ from ctit_trial.errors import Conflict
 from enrollment.models import Criterion, CriterionVerdict, EligibilityEvaluation, ScreenFailure, Screening, Subject
 from enrollment.rules.window import enrollment_day_problem, screening_window_problem
 from enrollment.selectors import evaluation_current, protocol_current, screening_current, signature_status
-from enrollment.services.common import check_transition, subject_lock, subject_transition
+from enrollment.services.common import check_transition, subject_lock, subject_status_change
 
 Status = Subject.Status
 
 
 @transaction.atomic
-def subject_enroll(*, actor: AbstractBaseUser, subject: Subject):
-    """Enroll a subject whose current screening is signed eligible and in its window; returns the dose slot."""
-    from dosing import services as dosing_services  # dosing depends on enrollment: resolved at call time
+def subject_enrollment_check(*, actor: AbstractBaseUser, subject: Subject) -> Subject:
+    """Lock a subject and refuse (409) unless it may be enrolled now: signed eligible, inside its windows.
 
+    Enrollment itself also claims a dose slot, so it is the journey's act (`ctit_trial.journey.subject_enroll`): this
+    check, the slot claim, then `subject_enroll`, in one transaction.
+    """
     subject = subject_lock(actor=actor, subject=subject)
     check_transition(subject, Status.ENROLLED)
+    _check_enrollable(subject, screening_current(subject))
+    return subject
+
+
+@transaction.atomic
+def subject_enroll(*, actor: AbstractBaseUser, subject: Subject, dose_level_label: str) -> Subject:
+    """Mark a subject enrolled once its dose slot is claimed at `dose_level_label` (checks again under the lock)."""
+    subject = subject_enrollment_check(actor=actor, subject=subject)
     screening = screening_current(subject)
-    _check_enrollable(subject, screening)
-    slot = dosing_services.slot_claim(actor=actor, subject=subject)
-    subject_transition(
+    return subject_status_change(
         actor=actor,
         subject=subject,
         to=Status.ENROLLED,
-        reason=f"Enrolled on signed eligible screening #{screening.attempt}; dose slot at {slot.dose_level.label}",
+        reason=f"Enrolled on signed eligible screening #{screening.attempt}; dose slot at {dose_level_label}",
         enrolled_at=timezone.now(),
     )
-    return slot
 
 
 def _check_enrollable(subject: Subject, screening: Screening | None) -> None:
@@ -97,7 +104,7 @@ def subject_screen_fail(*, actor: AbstractBaseUser, subject: Subject, reason: st
     if evaluation is not None:
         failing = evaluation.verdicts.filter(status=CriterionVerdict.Status.FAIL).values_list("criterion", flat=True)
         failure.criteria.set(list(failing))
-    subject_transition(actor=actor, subject=subject, to=Status.SCREEN_FAILED, reason=f"Screen failure: {reason}")
+    subject_status_change(actor=actor, subject=subject, to=Status.SCREEN_FAILED, reason=f"Screen failure: {reason}")
     return failure
 
 
@@ -119,7 +126,7 @@ def subject_gate_failure_record(
     )
     save_audited(failure, actor=actor, reason=reason)
     failure.criteria.set(list(Criterion.objects.filter(protocol=protocol_current(), code__in=criteria)))
-    subject_transition(
+    subject_status_change(
         actor=actor, subject=subject, to=Status.SCREEN_FAILED, reason=f"Screen failure at the dosing gate: {reason}"
     )
     return failure

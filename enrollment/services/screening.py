@@ -21,7 +21,7 @@ from enrollment.documents import (
 from enrollment.models import Consent, Screening, ScreeningLab, ScreeningSerology, Site, Subject
 from enrollment.rules import DocumentError, ScreeningDocument, parse_screening_document
 from enrollment.selectors import consent_latest, screening_current
-from enrollment.services.common import subject_lock, subject_transition
+from enrollment.services.common import subject_lock, subject_status_change
 from enrollment.services.eligibility import evaluate_and_store
 
 Status = Subject.Status
@@ -41,7 +41,7 @@ def screening_record(*, actor: AbstractBaseUser, subject: Subject, document: Any
     values = screening_values(_parse(document, consent=consent, site=subject.site))
     attempt = current.attempt + 1 if current else 1
     if subject.status == Status.SCREEN_FAILED:
-        subject_transition(actor=actor, subject=subject, to=Status.SCREENING, reason=f"Re-screening (#{attempt})")
+        subject_status_change(actor=actor, subject=subject, to=Status.SCREENING, reason=f"Re-screening (#{attempt})")
     screening = Screening(
         subject=subject, consent=consent, attempt=attempt, recorded_by=actor, recorded_at=timezone.now()
     )

@@ -1,6 +1,6 @@
 """Every read of the safety app (services/selectors style): import from here.
 
-`dlt_facts` and `SubjectDltFacts` are the interface the escalation engine reads (dosing.selectors).
+`dlt_facts` and `SubjectDltFacts` are what the escalation engine reads through `dosing.ports`.
 """
 
 from safety.selectors.adverse_events import (

@@ -6,10 +6,10 @@ each re-adjudication supersedes the current one, and only the current one counts
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 
 from ctit_trial.signatures import signature_is_valid
+from dosing.ports import SubjectDltFacts
 from safety.models import AdverseEvent, DltAdjudication, DltAssessment
 from safety.rules.dlt import AdverseEventFacts, DltFlag, flag_dlt_candidate, is_related, onset_in_window
 from safety.selectors.adverse_events import dlt_assessment_of, onset_study_day, term_flags
@@ -117,18 +117,11 @@ def related_grade2_in_window(ae: AdverseEvent, *, window_days: int) -> bool:
     return day is not None and onset_in_window(day, window_days=window_days) and ae.grade >= 2 and related
 
 
-@dataclass(frozen=True)
-class SubjectDltFacts:
-    """What the escalation engine needs to know about one subject's AEs."""
-
-    dlt_confirmed: bool  # an adjudicated, confirmed DLT (valid adjudication)
-    related_grade2: bool  # a related (definitely/probably/possibly) AE of grade ≥2 with onset in the DLT window
-    unadjudicated_candidates: int  # DLT candidates without a valid adjudication
-    stopped_infusion: bool = False  # an AE is recorded as having stopped the infusion (action taken)
-
-
 def dlt_facts(subject_ids: Iterable[int]) -> dict[int, SubjectDltFacts]:
-    """Each subject's DLT facts from current data, in three queries; subjects without any AE are absent."""
+    """Each subject's DLT facts from current data, in three queries; subjects without any AE are absent.
+
+    The escalation engine reads it through `dosing.ports.dlt_facts` (provided in `SafetyConfig.ready`).
+    """
     events = list(
         AdverseEvent.objects.filter(subject_id__in=list(subject_ids))
         .select_related("subject__site", "subject__infusion", "dlt_assessment")

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from dosing.models import DoseLevel, Infusion, PostInfusionDraw
 from dosing.rules.gate import time_point_name
 from enrollment.models import Subject
+from enrollment.selectors import screening_current
 from safety.models import Visit
 from safety.rules import endpoints
 from safety.rules.endpoints import EndpointConfig
@@ -49,8 +50,6 @@ class TimePoint:
 
 def body_size_of(subject: Subject, *, given: dict | None = None) -> BodySize:
     """The subject's height, weight and sex from the current screening; values `given` take precedence."""
-    from enrollment.selectors import screening_current  # enrollment reads safety nowhere: no cycle at call time
-
     screening = screening_current(subject)
     recorded = {"height_cm": None, "weight_kg": None, "sex": None}
     if screening is not None:

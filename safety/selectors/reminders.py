@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Subquery
 
+from dosing import selectors as dosing_selectors
 from dosing.models import InfusionPlan, Reconfirmation
 from enrollment.models import Protocol, SiteMembership, Subject
 from enrollment.roles import INVESTIGATOR, ROLES, SPONSOR_SAFETY, SRC_MEMBER, STUDY_COORDINATOR
@@ -143,8 +144,6 @@ def candidate_reminders(*, now: datetime) -> list[DueReminder]:
 
 def escalation_facts(protocol: Protocol, *, now: datetime) -> rules.EscalationFacts:
     """The engine's recommendation for the live dose path, and the open level (dosing's reads)."""
-    from dosing import selectors as dosing_selectors  # dosing reads safety at call time too
-
     live = dosing_selectors.recommendation(protocol, now=now)
     level = dosing_selectors.open_level(protocol)
     return rules.EscalationFacts(

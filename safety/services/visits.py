@@ -12,6 +12,7 @@ from ctit_trial.errors import Conflict, PermissionDenied
 from dosing.models import Infusion
 from enrollment.models import Subject
 from enrollment.roles import Act, may
+from enrollment.services import subject_status_change
 from safety import selectors
 from safety.models import VISIT_TRANSITIONS, Visit, VisitDefinition
 from safety.rules import windows
@@ -167,8 +168,6 @@ def visit_mark_missed(*, actor: AbstractBaseUser, visit: Visit, reason: str | No
 @transaction.atomic
 def subject_close_out(*, actor: AbstractBaseUser, subject) -> None:
     """Complete a dosed subject's follow-up once the last scheduled visit (D30) is recorded."""
-    from enrollment.services.common import subject_transition
-
     _require_act(actor, Act.CLOSE_OUT, "close out a subject's follow-up")
     subject = subject_lock(subject)
     require_site_member(actor, subject)
@@ -179,7 +178,7 @@ def subject_close_out(*, actor: AbstractBaseUser, subject) -> None:
         raise Conflict(f"{subject} is {subject.get_status_display().lower()}: only a dosed subject is closed out.")
     if last.status != Visit.Status.DONE:
         raise Conflict(f"The {last.definition.code} visit of {subject} is not recorded: record it before closing out.")
-    subject_transition(
+    subject_status_change(
         actor=actor,
         subject=subject,
         to=Subject.Status.COMPLETED,

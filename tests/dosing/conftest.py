@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ctit_trial import journey
 from ctit_trial.audit import system_actor
 from dosing import services as dosing_services
 from enrollment import services as enrollment_services
@@ -75,7 +76,7 @@ def enrolled(trial, clock, staff):
     enrollment_services.eligibility_sign(actor=staff.user, screening=screening, password=PASSWORD)
     dosing_services.dose_level_open_first(actor=system_actor(), reason="Trial start")
     clock(ENROLLING_AT)
-    enrollment_services.subject_enroll(actor=staff.user, subject=subject)
+    journey.subject_enroll(actor=staff.user, subject=subject)
     return subject
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from ctit_trial import journey
 from ctit_trial.audit import system_actor
 from ctit_trial.errors import Conflict, InvalidInput, PermissionDenied
 from ctit_trial.signatures import WRONG_PASSWORD, signature_is_valid
@@ -40,7 +41,7 @@ def correct(subject, actor, changes: dict, reason: str = "Corrected") -> None:
 
 def enroll_refusal(subject, actor) -> str:
     with pytest.raises(Conflict) as refused:
-        services.subject_enroll(actor=actor, subject=subject)
+        journey.subject_enroll(actor=actor, subject=subject)
     subject.refresh_from_db()
     assert (subject.status, subject.enrolled_at) == ("screening", None)
     assert not DoseSlot.objects.filter(subject=subject).exists()
@@ -109,7 +110,7 @@ def test_a_valid_signature_is_not_signed_twice(signed, doctor):
 
 
 def test_enrollment_claims_a_slot_and_marks_the_subject_enrolled(signed, doctor):
-    slot = services.subject_enroll(actor=doctor, subject=signed)
+    slot = journey.subject_enroll(actor=doctor, subject=signed)
 
     signed.refresh_from_db()
     assert (signed.status, signed.enrolled_at) == ("enrolled", ENROLLING_AT)
@@ -177,10 +178,10 @@ def test_a_refused_slot_claim_leaves_the_subject_in_screening(signed, doctor, mo
 
 
 def test_an_enrolled_subject_is_not_enrolled_again(signed, doctor):
-    services.subject_enroll(actor=doctor, subject=signed)
+    journey.subject_enroll(actor=doctor, subject=signed)
 
     with pytest.raises(Conflict) as refused:
-        services.subject_enroll(actor=doctor, subject=signed)
+        journey.subject_enroll(actor=doctor, subject=signed)
 
     assert refused.value.message == (
         "S-BJ01-001 has status 'enrolled' and cannot become 'enrolled' (allowed next: 'dosed', 'screen_failed', "
@@ -215,7 +216,7 @@ def test_a_screen_failure_cannot_be_enrolled(screened, doctor):
     services.subject_screen_fail(actor=doctor, subject=screened, reason="Withdrew consent to procedures")
 
     with pytest.raises(Conflict) as refused:
-        services.subject_enroll(actor=doctor, subject=screened)
+        journey.subject_enroll(actor=doctor, subject=screened)
 
     assert refused.value.message == (
         "S-BJ01-001 has status 'screen_failed' and cannot become 'enrolled' (allowed next: 'screening')."
@@ -223,7 +224,7 @@ def test_a_screen_failure_cannot_be_enrolled(screened, doctor):
 
 
 def test_an_enrolled_subject_fails_at_the_dosing_gate_not_here(signed, doctor):
-    services.subject_enroll(actor=doctor, subject=signed)
+    journey.subject_enroll(actor=doctor, subject=signed)
 
     with pytest.raises(Conflict, match="a failure after enrollment is recorded at the D−1 gate"):
         services.subject_screen_fail(actor=doctor, subject=signed, reason="PLT 40 on D-1")

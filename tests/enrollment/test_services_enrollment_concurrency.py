@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from ctit_trial import journey
 from ctit_trial.audit import system_actor
 from ctit_trial.errors import Conflict
 from dosing import services as dosing_services
@@ -47,7 +48,7 @@ def race(doctor, subjects: list[Subject]) -> list[str]:
     def attempt(subject):
         barrier.wait()
         try:
-            services.subject_enroll(actor=doctor, subject=subject)
+            journey.subject_enroll(actor=doctor, subject=subject)
             return "enrolled"
         except Conflict as refusal:
             return refusal.message

@@ -1,0 +1,11 @@
+"""The subject's journey: the acts that cross the apps, each one transaction over their services (ADR 0013).
+
+The apps are layered: safety reads dosing, dosing reads enrollment, never the other way round. An act that must
+write in more than one app (enrolling claims a dose slot; the infusion opens the visit schedule; a reschedule
+cancels the reminders that no longer apply) is composed here, above all three, and the API and the admin call it.
+"""
+
+from ctit_trial.journey.dosing_day import infusion_gate_fail, infusion_record, infusion_reschedule
+from ctit_trial.journey.enrollment import subject_enroll
+
+__all__ = ["infusion_gate_fail", "infusion_record", "infusion_reschedule", "subject_enroll"]
