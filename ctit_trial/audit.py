@@ -31,7 +31,9 @@ REASON_REQUIRED = "A reason for change is required when editing existing data."
 
 
 def require_reason(reason: str | None, *, field: str = "reason") -> str:
-    """Return the stripped reason, or refuse the edit when it is blank."""
+    """Return the stripped reason, or refuse the edit when it is blank or not text."""
+    if reason is not None and not isinstance(reason, str):
+        raise InvalidInput.for_field(field, "The reason must be text.")
     cleaned = (reason or "").strip()
     if not cleaned:
         raise InvalidInput(REASON_REQUIRED, errors={field: [REASON_REQUIRED]})
