@@ -113,7 +113,12 @@ class RecordingHandler:
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
             self.accepted.append(
-                {"message_id": message["Message-ID"], "to": list(envelope.rcpt_tos), "subject": message["Subject"]}
+                {
+                    "message_id": message["Message-ID"],
+                    "to": list(envelope.rcpt_tos),
+                    "subject": message["Subject"],
+                    "text": message.get_body(preferencelist=("plain",)).get_content(),
+                }
             )
         return "250 Message accepted for delivery"
 

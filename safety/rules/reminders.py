@@ -180,8 +180,9 @@ def plan_occasions(plan: PlanFacts, config: ReminderConfig) -> tuple[Occasion, .
     if plan.reconfirmed:
         return ()
     day_before = local_instant(plan.d_minus_1 - timedelta(days=1), config.morning, plan.zone)
+    d_minus_1_starts = local_instant(plan.d_minus_1, time(0, 0), plan.zone)  # "tomorrow" is wrong from then on
     return (
-        Occasion(ReminderKind.DRAW_TOMORROW, ref, key, day_before, stale_at=morning),
+        Occasion(ReminderKind.DRAW_TOMORROW, ref, key, day_before, stale_at=d_minus_1_starts),
         Occasion(ReminderKind.D_MINUS_1_MORNING, ref, key, morning, stale_at=cutoff),
         Occasion(ReminderKind.RECONFIRMATION_MISSING, ref, key, cutoff, stale_at=plan.planned_at),
     )

@@ -42,7 +42,7 @@ class DueReminder:
     occasion: Occasion
     subject_id: int | None
     site_id: int | None
-    audience: str  # "site_team", "sae" or "src"
+    audience: str  # "site_team", "sae", "dlt_candidate" (the SRC and the site's investigators) or "src"
     visit_id: int | None = None
 
 
@@ -138,7 +138,7 @@ def candidate_reminders(*, now: datetime) -> list[DueReminder]:
         facts = candidate_facts(ae)
         if facts is not None:
             occasions = rules.due_occasions(rules.candidate_occasions(facts), now=now)
-            due += [DueReminder(occasion, ae.subject_id, ae.subject.site_id, "src") for occasion in occasions]
+            due += [DueReminder(occasion, ae.subject_id, ae.subject.site_id, "dlt_candidate") for occasion in occasions]
     return due
 
 
@@ -200,6 +200,9 @@ class Directory:
         if reminder.audience == "sae":
             sponsor = [Recipient(person.user_id, person.email, reminder.site_id) for person in self.sponsor]
             return _unique([*self.investigators.get(reminder.site_id, []), *sponsor])
+        if reminder.audience == "dlt_candidate":  # the SRC adjudicates; the site's investigators follow the subject
+            src = [Recipient(person.user_id, person.email, reminder.site_id) for person in self.src]
+            return _unique([*src, *self.investigators.get(reminder.site_id, [])])
         if reminder.site_id is None:
             return self.src
         return [Recipient(person.user_id, person.email, reminder.site_id) for person in self.src]

@@ -142,16 +142,16 @@ def test_each_reminder_kind_is_delivered_once_at_its_local_time(stack, worker, a
         "sae_reminder/12h": ([], _rows("sae_reminder", SAE_AUDIENCE)),
         "sae_reminder/20h": ([], _rows("sae_reminder", SAE_AUDIENCE)),
         "sae_overdue": ([], _rows("sae_overdue", SAE_AUDIENCE)),
-        "dlt_candidate": ([], _rows("dlt_candidate", src)),
+        "dlt_candidate": ([], _rows("dlt_candidate", (*src, "investigator.be@example.org"))),  # the SRC and the site
         "visit_window_open": ([], _rows("visit_window_open", BE_TEAM)),
         "visit_target_day": ([], _rows("visit_target_day", BE_TEAM)),
         "visit_overdue": ([], _rows("visit_overdue", BE_TEAM)),
         "src_decision_due": ([], _rows("src_decision_due", src)),
     }
     sent = Notification.objects.order_by("pk")
-    assert list(sent.values_list("status", flat=True)) == ["sent"] * 20
+    assert list(sent.values_list("status", flat=True)) == ["sent"] * 21
     assert sorted(stack.smtp.message_ids()) == sorted(sent.values_list("message_id", flat=True))
-    assert len(set(stack.smtp.message_ids())) == 20
+    assert len(set(stack.smtp.message_ids())) == 21
     subjects = {item["message_id"]: item["subject"] for item in stack.smtp.accepted}
     by_kind = {row.kind: subjects[row.message_id] for row in sent.filter(recipient_email=BE_TEAM[0])}
     assert by_kind == {
@@ -159,6 +159,10 @@ def test_each_reminder_kind_is_delivered_once_at_its_local_time(stack, worker, a
         "visit_target_day": "[XJ-MK-002] S-BE01-001: D7 visit target day 2030-06-08 (window until 2030-06-09)",
         "visit_overdue": "[XJ-MK-002] S-BE01-001: D7 visit overdue (window closed 2030-06-09)",
     }
+    texts = {item["message_id"]: item["text"] for item in stack.smtp.accepted}
+    assert [text for text in texts.values() if "{{" in text or "}}" in text or "{%" in text] == []
+    target_day = texts[sent.get(kind="visit_target_day", recipient_email=BE_TEAM[0]).message_id]
+    assert "(window 2030-06-07 to 2030-06-09)" in " ".join(target_day.split())
     sae_subjects = {subjects[row.message_id] for row in sent.filter(kind="sae_overdue")}
     assert sae_subjects == {
         f"[XJ-MK-002] {shanghai_sae.subject.study_number}: SAE report to the sponsor OVERDUE since "

@@ -60,7 +60,7 @@ def test_d_minus_1_reminders_fall_at_shanghai_wall_clock_times():
     occasions = plan_occasions(PLAN, CONFIG)
 
     assert [(o.kind.value, o.due_at, o.stale_at) for o in occasions] == [
-        ("d_minus_1_draw_tomorrow", utc(2030, 3, 9, 0, 0), utc(2030, 3, 10, 0, 0)),
+        ("d_minus_1_draw_tomorrow", utc(2030, 3, 9, 0, 0), utc(2030, 3, 9, 16, 0)),  # stale at 00:00 on D−1
         ("d_minus_1_morning", utc(2030, 3, 10, 0, 0), utc(2030, 3, 10, 8, 0)),
         ("reconfirmation_missing", utc(2030, 3, 10, 8, 0), utc(2030, 3, 11, 1, 0)),
     ]

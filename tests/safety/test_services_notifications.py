@@ -174,7 +174,7 @@ def test_a_stale_reminder_left_by_an_outage_is_cancelled_not_sent(world, at):
     assert statuses == ["cancelled", "cancelled"]
     assert (
         Notification.objects.first().cancelled_reason
-        == "no longer timely: a later reminder took over at 2030-03-10 00:00 UTC"
+        == "no longer timely: a later reminder took over at 2030-03-09 16:00 UTC"  # 00:00 on D−1 in Shanghai
     )
 
 
@@ -302,13 +302,18 @@ def test_a_dlt_candidate_alerts_the_src_until_it_is_adjudicated(world, at):
         actor=world.users["src"], ae=ae, decision="confirm", reason="Grade 3 nausea", password=PASSWORD
     )
 
-    assert (first, again) == ([("dlt_candidate", "src@example.org")], [])
-    row = Notification.objects.get()
-    assert (row.status, row.cancelled_reason) == (
-        "cancelled",
-        "DLT candidate adjudicated: DLT confirmed: the DLT candidate is adjudicated (confirmed)",
+    assert (first, again) == (
+        [("dlt_candidate", "src@example.org"), ("dlt_candidate", "investigator.bj@example.org")],
+        [],
     )
-    assert row.site == world.shanghai  # the subject's site sets the local time of the message
+    rows = Notification.objects.order_by("pk")
+    assert [(row.status, row.cancelled_reason, row.site) for row in rows] == [
+        (
+            "cancelled",
+            "DLT candidate adjudicated: DLT confirmed: the DLT candidate is adjudicated (confirmed)",
+            world.shanghai,  # the subject's site sets the local time of the message, for the SRC member too
+        )
+    ] * 2
 
 
 def test_src_decision_due_when_level_1_completes_its_window_without_dlt(world, at):
@@ -349,7 +354,7 @@ def test_the_sweep_reads_a_fixed_number_of_queries_whatever_the_number_of_subjec
         make_plan(enrolled_subject(world.berlin), PLANNED_AT)
     eleven = queries_for_sweep(at(utc(2030, 3, 10, 0, 0)))
 
-    assert Notification.objects.count() == 2 + 22
+    assert Notification.objects.count() == 2 + 12  # D−1 has begun everywhere: "draw tomorrow" is stale, not written
     assert one == eleven == 16  # a savepoint, 11 reads, the keys already written, 1 insert, its ids, release
 
 
