@@ -5,8 +5,10 @@ from rest_framework import serializers
 
 from ctit_trial.api.authentication import OtpTokenField
 from ctit_trial.api.serializers import BoundedModelSerializer
+from ctit_trial.lab_units import ACCEPTED_UNITS
 from safety import selectors
 from safety.models import SERIOUSNESS_CRITERIA, AdverseEvent, CtcaeTerm, DltAdjudication, Visit
+from safety.rules.units import TERM_ANALYTES
 
 
 class VisitSerializer(serializers.ModelSerializer):
@@ -228,16 +230,49 @@ class SaeReportRequestSerializer(serializers.Serializer):
     otp_token = OtpTokenField()
 
 
+def _lab_amount(help_text: str, **kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=4, help_text=help_text, **kwargs)
+
+
+def _optional_lab_amount(help_text: str) -> serializers.DecimalField:
+    return _lab_amount(help_text, required=False, allow_null=True, default=None)
+
+
+LAB_UNITS = "; ".join(f"{term}: {', '.join(ACCEPTED_UNITS[analyte])}" for term, analyte in TERM_ANALYTES.items())
+
+
 class LabResultSerializer(serializers.Serializer):
     analyte = serializers.CharField(max_length=64, help_text="CTCAE lab term code, e.g. 'alt_increased'.")
-    value = serializers.DecimalField(max_digits=12, decimal_places=None)
-    lln = serializers.DecimalField(max_digits=12, decimal_places=None, required=False, allow_null=True, default=None)
-    uln = serializers.DecimalField(max_digits=12, decimal_places=None, required=False, allow_null=True, default=None)
-    baseline = serializers.DecimalField(
-        max_digits=12, decimal_places=None, required=False, allow_null=True, default=None
+    value = _lab_amount("The value as reported, in `unit` (≥ 0 and physiologically possible).")
+    unit = serializers.CharField(
+        max_length=10,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=f"Unit of the value and of LLN/ULN/baseline, required; per analyte: {LAB_UNITS}.",
     )
+    lln = _optional_lab_amount("Site's lower limit of normal, in `unit` (> 0, below the ULN).")
+    uln = _optional_lab_amount("Site's upper limit of normal, in `unit` (> 0).")
+    baseline = _optional_lab_amount(
+        "Overrides the subject's recorded baseline (the screening value), in `unit`; needs `baseline_reason`."
+    )
+    baseline_reason = serializers.CharField(required=False, allow_blank=True, default="")
     observed_on = serializers.DateField(help_text="Site-local day the sample was drawn.")
     on_anticoagulation = serializers.BooleanField(default=False)
+
+
+class TemperatureSerializer(serializers.Serializer):
+    measured_at = serializers.DateTimeField(help_text="When the temperature was taken (ISO 8601 with offset).")
+    temperature_c = serializers.DecimalField(max_digits=4, decimal_places=2, help_text="Body temperature, 30–45 °C.")
+    sustained_hours = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Hours the temperature stayed above 40.0 °C, when known.",
+    )
+    source = serializers.CharField(max_length=40, help_text="Where it was recorded, e.g. 'visit D2 vital signs'.")
 
 
 class LabResultGradeSerializer(serializers.Serializer):

@@ -24,6 +24,7 @@ from safety.api.serializers import (
     ReasonSerializer,
     SaeReportRequestSerializer,
     SubjectPlateletsSerializer,
+    TemperatureSerializer,
     VisitRecordSerializer,
     VisitSerializer,
 )
@@ -166,6 +167,23 @@ class SubjectLabResultsView(APIView):
         serializer = LabResultSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = services.lab_result_grade(actor=request.user, subject=subject, **serializer.validated_data)
+        ae = selectors.ae_get_visible(request.user, pk=result.adverse_event.pk) if result.adverse_event else None
+        context = {"config": selectors.safety_config(), "now": timezone.now()}
+        body = {**vars(result), "adverse_event": ae}
+        return Response(LabResultGradeSerializer(body, context=context).data)
+
+
+class SubjectTemperaturesView(APIView):
+    """Record a body temperature: fever is graded by CTCAE and opens, worsens or closes the fever episode."""
+
+    permission_classes = [allows(Act.RECORD_AE)]
+
+    @extend_schema(request=TemperatureSerializer, responses=LabResultGradeSerializer)
+    def post(self, request, subject_pk: int):
+        subject = subject_get_visible(request.user, pk=subject_pk)
+        serializer = TemperatureSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.temperature_record(actor=request.user, subject=subject, **serializer.validated_data)
         ae = selectors.ae_get_visible(request.user, pk=result.adverse_event.pk) if result.adverse_event else None
         context = {"config": selectors.safety_config(), "now": timezone.now()}
         body = {**vars(result), "adverse_event": ae}

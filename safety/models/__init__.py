@@ -12,6 +12,7 @@ from safety.models.follow_up import (
     VisitDefinition,
 )
 from safety.models.notifications import Notification
+from safety.models.results import EpisodeAction, LabResult, TemperatureRecord
 
 __all__ = [
     "SERIOUSNESS_CRITERIA",
@@ -20,8 +21,11 @@ __all__ = [
     "CtcaeTerm",
     "DltAdjudication",
     "DltAssessment",
+    "EpisodeAction",
+    "LabResult",
     "Notification",
     "SaeReport",
+    "TemperatureRecord",
     "Visit",
     "VisitDefinition",
 ]

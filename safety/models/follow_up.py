@@ -141,6 +141,7 @@ class AdverseEvent(models.Model):
     class Source(models.TextChoices):
         MANUAL = "manual", "Entered by site staff"
         LAB = "lab", "Graded from a lab result"
+        TEMPERATURE = "vitals", "Graded from a recorded temperature (vital signs)"
 
     class Relatedness(models.TextChoices):
         PENDING = "", "Not yet assessed"
@@ -233,6 +234,15 @@ class AdverseEvent(models.Model):
                 fields=["subject", "ctcae_term"],
                 condition=models.Q(source="lab", ongoing=True),
                 name="one_open_lab_episode_per_term",
+            ),
+            models.UniqueConstraint(
+                fields=["subject", "ctcae_term"],
+                condition=models.Q(source="vitals", ongoing=True),
+                name="one_open_temperature_episode_per_term",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(grade=5) | models.Q(serious=True, sae_death=True),
+                name="ae_grade_5_is_serious_by_death",
             ),
         ]
 

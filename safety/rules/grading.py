@@ -184,3 +184,27 @@ def _sustained(rule: SustainedRule, hours: Number | None, detail: str) -> tuple[
     if duration > rule.longer_than_hours:
         return rule.grade, f"{detail} for {duration} h > {limit} h"
     return rule.from_grade, f"{detail} for {duration} h ≤ {limit} h"
+
+
+PLAUSIBLE_TEMPERATURE_C = (Decimal(30), Decimal(45))
+LONGEST_SUSTAINED_HOURS = Decimal(24 * 30)
+
+
+def references_needed(term: CtcaeTerm) -> frozenset[str]:
+    """The reference limits (lln, uln) a lab term's thresholds are drawn from: the caller must give them."""
+    if term.lab is None:
+        return frozenset()
+    referenced = {threshold.reference for criterion in term.lab.criteria for threshold in criterion.thresholds}
+    return frozenset(referenced & {"lln", "uln"})
+
+
+def temperature_errors(temperature_c: Decimal, sustained_hours: Decimal | None) -> dict[str, str | None]:
+    """Why a body temperature (°C) or the hours it lasted is not physiologically possible, per field."""
+    low, high = PLAUSIBLE_TEMPERATURE_C
+    temperature = None
+    if not low <= temperature_c <= high:
+        temperature = f"A body temperature of {_text(temperature_c)} °C is not possible: give {low}–{high} °C."
+    hours = None
+    if sustained_hours is not None and not 0 <= sustained_hours <= LONGEST_SUSTAINED_HOURS:
+        hours = f"The hours above the fever threshold must be 0–{LONGEST_SUSTAINED_HOURS}, not {sustained_hours}."
+    return {"temperature_c": temperature, "sustained_hours": hours}

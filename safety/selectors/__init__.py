@@ -46,6 +46,7 @@ from safety.selectors.messages import message_context
 from safety.selectors.notifications import notifications_visible_to, stale_reason
 from safety.selectors.platelets import TIME_POINTS, BodySize, body_size_of, platelet_summary, subject_platelets
 from safety.selectors.reminders import recipient_directory, reminder_config, reminders_due
+from safety.selectors.subject_record import ScreeningValue, consent_date_of, screening_value_of
 from safety.selectors.visits import (
     deviation_of,
     visit_get_visible,
@@ -56,6 +57,9 @@ from safety.selectors.visits import (
 )
 
 __all__ = [
+    "ScreeningValue",
+    "consent_date_of",
+    "screening_value_of",
     "TIME_POINTS",
     "AdjudicationState",
     "BodySize",

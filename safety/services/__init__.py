@@ -14,6 +14,7 @@ from safety.services.notifications import (
 )
 from safety.services.reference import ctcae_terms_load, visit_definitions_load
 from safety.services.sae import sae_report_record
+from safety.services.temperatures import temperature_record
 from safety.services.visits import (
     subject_close_out,
     visit_errors,
@@ -25,6 +26,7 @@ from safety.services.visits import (
 
 __all__ = [
     "subject_close_out",
+    "temperature_record",
     "AE_FIELDS",
     "LabResultGrade",
     "ae_errors",

@@ -49,6 +49,13 @@ def _term_errors(ae: AdverseEvent) -> dict[str, str | None]:
     return {"grade": f"{ae.ctcae_term.term} has no grade {ae.grade} in CTCAE (grades {listed})."}
 
 
+def _consent_error(ae: AdverseEvent) -> str | None:
+    consented = selectors.consent_date_of(ae.subject)
+    if consented is not None and ae.onset_date < consented:
+        return f"The onset date cannot be before the subject's consent ({consented}): an AE is recorded from consent."
+    return None
+
+
 def _dates_errors(ae: AdverseEvent, today) -> dict[str, str | None]:
     end = ae.end_date
     if ae.ongoing and end is not None:
@@ -60,6 +67,7 @@ def _dates_errors(ae: AdverseEvent, today) -> dict[str, str | None]:
     else:
         end_error = "The end date cannot be in the future." if end is not None and end > today else None
     onset_error = f"The onset date cannot be in the future (today is {today})." if ae.onset_date > today else None
+    onset_error = onset_error or _consent_error(ae)
     return {"onset_date": onset_error, "end_date": end_error}
 
 
@@ -78,8 +86,28 @@ def _seriousness_errors(ae: AdverseEvent, now: datetime) -> dict[str, str | None
     return {"serious": serious, "awareness_at": awareness}
 
 
+def _death_errors(ae: AdverseEvent) -> dict[str, str]:
+    """Death (ICH E2A) and CTCAE grade 5 go together: a fatal AE is serious by the death criterion."""
+    if ae.grade == 5 and not ae.sae_death:
+        return {"sae_death": "A grade 5 (fatal) AE results in death: the death criterion applies."}
+    if ae.grade == 5 and not ae.serious:
+        return {"serious": "A grade 5 (fatal) AE is serious (death criterion): the SAE 24-hour clock applies."}
+    if ae.sae_death and ae.grade != 5:
+        return {"sae_death": "Only a grade 5 AE (outcome 'fatal') results in death."}
+    return {}
+
+
+def _awareness_error(ae: AdverseEvent) -> dict[str, str]:
+    if ae.awareness_at is None or ae.onset_date is None:
+        return {}
+    aware_on = ae.subject.site.local_date(ae.awareness_at)
+    if aware_on < ae.onset_date:
+        return {"awareness_at": f"Awareness ({aware_on}) cannot precede the onset of the AE ({ae.onset_date})."}
+    return {}
+
+
 def _assessment_errors(ae: AdverseEvent) -> dict[str, str | None]:
-    assessed_later = ae.source == Source.LAB
+    assessed_later = ae.source in (Source.LAB, Source.TEMPERATURE)
     fatal = ae.outcome == AdverseEvent.Outcome.FATAL
     return {
         "relatedness": None
@@ -102,7 +130,20 @@ def ae_errors(ae: AdverseEvent, *, now: datetime) -> dict[str, str | None]:
         **_dates_errors(ae, today),
         **_seriousness_errors(ae, now),
         **_assessment_errors(ae),
+        **_awareness_error(ae),
+        **_death_errors(ae),
     }
+
+
+def _derive_death(ae: AdverseEvent, *, given: set[str], now: datetime) -> None:
+    """A grade 5 AE is serious by the death criterion, the site aware when it records it (unless told otherwise)."""
+    if ae.grade != 5:
+        return
+    for field in ("serious", "sae_death"):
+        if field not in given:
+            setattr(ae, field, True)
+    if "awareness_at" not in given and ae.awareness_at is None:
+        ae.awareness_at = now
 
 
 def _save(ae: AdverseEvent, *, actor: AbstractBaseUser, reason: str) -> AdverseEvent:
@@ -128,6 +169,7 @@ def ae_record(*, actor: AbstractBaseUser, subject: Subject, **values: Any) -> Ad
     require_site_member(actor, subject)
     values.setdefault("ongoing", values.get("end_date") is None)
     ae = AdverseEvent(subject=subject, recorded_by=actor, recorded_at=timezone.now(), **values)
+    _derive_death(ae, given=set(values), now=ae.recorded_at)
     return _save(ae, actor=actor, reason="Adverse event recorded")
 
 
@@ -151,6 +193,7 @@ def ae_update(*, actor: AbstractBaseUser, ae: AdverseEvent, reason: str | None, 
         return ae
     for field, value in changed.items():
         setattr(ae, field, value)
+    _derive_death(ae, given=set(changes), now=timezone.now())
     _save(ae, actor=actor, reason=reason)
     notifications_cancel_stale(object_ref=ae_ref(ae.pk), reason=f"Adverse event corrected ({reason})")
     return ae

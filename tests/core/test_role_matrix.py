@@ -116,6 +116,7 @@ API_OPERATIONS: dict[tuple[str, str], Act | None] = {
     ("POST", "/api/v1/subjects/{subject_pk}/dosing/screen-failure/"): Act.ENROLL,
     ("POST", "/api/v1/subjects/{subject_pk}/lab-results/"): Act.RECORD_AE,
     ("GET", "/api/v1/subjects/{subject_pk}/platelets/"): R,
+    ("POST", "/api/v1/subjects/{subject_pk}/temperatures/"): Act.RECORD_AE,
     ("GET", "/api/v1/subjects/{subject_pk}/screenings/"): R,
     ("POST", "/api/v1/subjects/{subject_pk}/screenings/"): Act.RECORD_SCREENING,
     ("GET", "/api/v1/subjects/{subject_pk}/screenings/{id}/"): R,

@@ -198,10 +198,10 @@ def test_another_sites_adverse_events_are_not_found(subject, investigator, api_c
 
 def test_lab_results_open_a_graded_ae(subject, investigator):
     url = f"/api/v1/subjects/{subject.pk}/lab-results/"
-    payload = {"analyte": "inr_increased", "value": "1.6", "observed_on": "2026-06-04"}
+    payload = {"analyte": "inr_increased", "value": "1.6", "unit": "ratio", "observed_on": "2026-06-04"}
 
     response = investigator.post(url, payload, format="json")
-    missing = investigator.post(url, {**payload, "analyte": "alt_increased"}, format="json")
+    missing = investigator.post(url, {**payload, "analyte": "alt_increased", "unit": "U/L"}, format="json")
 
     body = response.json()
     assert (body["grade"], body["action"], body["reason"]) == (2, "created", "INR increased 1.6: > 1.5 → grade 2")

@@ -37,8 +37,10 @@ def alt(dosed):
             subject=dosed,
             analyte="alt_increased",
             value=Decimal(value),
+            unit="U/L",
             uln=Decimal(40),
             baseline=Decimal(30),
+            baseline_reason="Normal baseline confirmed by the investigator",
             observed_on=date(2026, 6, day),
         )
 
@@ -115,7 +117,13 @@ def test_a_value_in_range_with_no_open_episode_creates_nothing(alt):
     ],
 )
 def test_bad_lab_input_names_the_field(dosed, changes, field, message):
-    values = {"analyte": "alt_increased", "value": Decimal(121), "uln": Decimal(40), "observed_on": date(2026, 6, 4)}
+    values = {
+        "analyte": "alt_increased",
+        "value": Decimal(121),
+        "unit": "U/L",
+        "uln": Decimal(40),
+        "observed_on": date(2026, 6, 4),
+    }
     member = make_site_member(site=dosed.site)
 
     with pytest.raises(InvalidInput) as refused:
@@ -133,6 +141,7 @@ def test_platelets_are_graded_against_the_lln(dosed):
         subject=dosed,
         analyte="platelet_count_decreased",
         value=Decimal(24),
+        unit="10^9/L",
         lln=Decimal(100),
         observed_on=date(2026, 6, 4),
     )
