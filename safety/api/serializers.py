@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ctit_trial.api.authentication import OtpTokenField
-from ctit_trial.api.serializers import BoundedModelSerializer
+from ctit_trial.api.serializers import AwareDateTimeField, BoundedModelSerializer
 from ctit_trial.lab_units import ACCEPTED_UNITS
 from safety import selectors
 from safety.models import SERIOUSNESS_CRITERIA, AdverseEvent, CtcaeTerm, DltAdjudication, Visit
@@ -262,7 +262,7 @@ class LabResultSerializer(serializers.Serializer):
 
 
 class TemperatureSerializer(serializers.Serializer):
-    measured_at = serializers.DateTimeField(help_text="When the temperature was taken (ISO 8601 with offset).")
+    measured_at = AwareDateTimeField(help_text="When the temperature was taken (ISO 8601 with offset).")
     temperature_c = serializers.DecimalField(max_digits=4, decimal_places=2, help_text="Body temperature, 30–45 °C.")
     sustained_hours = serializers.DecimalField(
         max_digits=5,
