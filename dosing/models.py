@@ -192,6 +192,9 @@ class Infusion(models.Model):
     fraction_given_percent = _percent(default=100)
     viable_cells_given = models.PositiveBigIntegerField(help_text="Product viable cells × fraction given.")
     dose_deviation_reason = models.TextField(blank=True, help_text="Why the dose given differs from the level's.")
+    timing_deviation_reason = models.TextField(
+        blank=True, help_text="Why the infusion started before its planned time (a protocol deviation)."
+    )
     interrupted = models.BooleanField(default=False)
     interruption_reason = models.TextField(blank=True)
     early_stop = models.CharField(max_length=15, choices=EarlyStop.choices, default=EarlyStop.NONE, blank=True)
