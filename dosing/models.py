@@ -23,6 +23,11 @@ class DoseLevel(models.Model):
     viable_cells = models.PositiveBigIntegerField(help_text="Viable cells per person (flat dose).")
     design_role = models.CharField(max_length=30)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NOT_OPEN)
+    slot_ceiling = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="The number of claimed-or-dosed slots the engine allowed at the level at the last claim "
+        "(the database refuses more; dosing/migrations/0007).",
+    )
     history = AuditedHistory()
 
     class Meta:

@@ -46,6 +46,7 @@ def make_infusion(*, subject: Subject, level: int, started_at, early_stop: str =
 
     dose_level = DoseLevel.objects.get(level=level)
     actor = system_actor()
+    raise_slot_ceiling(dose_level)
     slot = DoseSlot(dose_level=dose_level, subject=subject, status=DoseSlot.Status.DOSED, claimed_at=started_at)
     save_audited(slot, actor=actor, reason="test set-up")
     partial = bool(early_stop)
@@ -68,6 +69,16 @@ def make_infusion(*, subject: Subject, level: int, started_at, early_stop: str =
     )
     save_audited(infusion, actor=actor, reason="test set-up")
     return infusion
+
+
+def raise_slot_ceiling(dose_level) -> None:
+    """Allow one more claimed-or-dosed slot at the level, as `slot_claim` does before a slot is written directly."""
+    from dosing.models import DoseSlot
+
+    taken = DoseSlot.objects.filter(dose_level=dose_level).exclude(status=DoseSlot.Status.RELEASED).count()
+    if dose_level.slot_ceiling <= taken:
+        dose_level.slot_ceiling = taken + 1
+        save_audited(dose_level, actor=system_actor(), reason="test set-up: one more slot allowed")
 
 
 def set_open_level(level: int) -> None:

@@ -43,7 +43,8 @@ def slot_claim(*, actor: AbstractBaseUser, subject: Subject) -> DoseSlot:
         raise Conflict(f"{subject} already holds a dose slot.")
     now = timezone.now()
     pending = selectors.pending_slot_count(level)
-    refusal = _refusal(selectors.recommendation(protocol, now=now).decision, level, pending)
+    decision = selectors.recommendation(protocol, now=now).decision
+    refusal = _refusal(decision, level, pending)
     if refusal is None and pending and not Infusion.objects.filter(dose_level=level).exists():
         refusal = (
             f"Level {level.level} is in sentinel dosing: the first subject there must be dosed and observed "
@@ -51,6 +52,12 @@ def slot_claim(*, actor: AbstractBaseUser, subject: Subject) -> DoseSlot:
         )
     if refusal:
         raise Conflict(refusal)
+    # The database refuses claimed-or-dosed slots beyond the ceiling (dosing/migrations/0007); the engine's
+    # "how many more" already counts the pending claims, so the ceiling is the dosed slots plus that.
+    level.slot_ceiling = DoseSlot.objects.filter(dose_level=level, status=DoseSlot.Status.DOSED).count() + (
+        decision.subjects
+    )
+    save_audited(level, actor=actor, reason=f"Slot ceiling {level.slot_ceiling} at {level.label} on a claim")
     slot = DoseSlot(dose_level=level, subject=subject, claimed_at=now)
     save_audited(slot, actor=actor, reason=f"Slot claimed at {level.label} on enrollment")
     return slot

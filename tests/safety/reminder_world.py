@@ -9,7 +9,7 @@ from ctit_trial.audit import save_audited, system_actor
 from dosing.models import DoseLevel, DoseSlot, InfusionPlan
 from enrollment.models import Site, Subject
 from enrollment.roles import INVESTIGATOR, SPONSOR_SAFETY, SRC_MEMBER, STUDY_COORDINATOR
-from tests.factories import make_site, make_staff_user, make_subject
+from tests.factories import make_site, make_staff_user, make_subject, raise_slot_ceiling
 
 
 @dataclass
@@ -54,9 +54,9 @@ def enrolled_subject(site: Site) -> Subject:
 def make_plan(subject: Subject, planned_at) -> InfusionPlan:
     """A claimed level 1 slot and a scheduled infusion plan with its site-local D−1 (test set-up)."""
     actor = system_actor()
-    slot = DoseSlot(
-        dose_level=DoseLevel.objects.get(level=1), subject=subject, claimed_at=planned_at - timedelta(days=9)
-    )
+    dose_level = DoseLevel.objects.get(level=1)
+    raise_slot_ceiling(dose_level)
+    slot = DoseSlot(dose_level=dose_level, subject=subject, claimed_at=planned_at - timedelta(days=9))
     save_audited(slot, actor=actor, reason="test set-up")
     d_minus_1 = subject.site.local_date(planned_at) - timedelta(days=1)
     plan = InfusionPlan(slot=slot, subject=subject, planned_at=planned_at, d_minus_1=d_minus_1)
