@@ -124,18 +124,18 @@ def test_an_infusion_at_another_level_than_its_slot_is_refused(trial):
         at_level_2.save()
 
     infusion.dose_level = level(2)
-    with refused(f"dose level id {level(2).pk} for slot {infusion.slot_id} at dose level id {level(1).pk}"):
-        with transaction.atomic():
-            infusion.save()
+    message = f"dose level id {level(2).pk} for slot {infusion.slot_id} at dose level id {level(1).pk}"
+    with refused(message), transaction.atomic():
+        infusion.save()
 
 
 def test_an_infusion_of_another_subject_than_its_slot_is_refused(trial):
     infusion = make_infusion(subject=make_subject(site=trial), level=1, started_at=NOW)
     slot, stranger = claimed_slot(make_subject(site=trial), level(1)), make_subject(site=trial)
 
-    with refused(f"infusion subject differs from its slot's: subject id {stranger.pk} for slot {slot.pk}"):
-        with transaction.atomic():
-            copy_of(infusion, slot_id=slot.pk, subject_id=stranger.pk).save()
+    message = f"infusion subject differs from its slot's: subject id {stranger.pk} for slot {slot.pk}"
+    with refused(message), transaction.atomic():
+        copy_of(infusion, slot_id=slot.pk, subject_id=stranger.pk).save()
 
     assert Infusion.objects.count() == 1
 
@@ -150,9 +150,9 @@ def test_an_infused_slot_keeps_its_level_and_subject(trial, change):
     else:
         slot.subject = make_subject(site=trial)
 
-    with refused(f"infused slot keeps its dose level and subject: slot {slot.pk} has an infusion"):
-        with transaction.atomic():
-            slot.save()
+    message = f"infused slot keeps its dose level and subject: slot {slot.pk} has an infusion"
+    with refused(message), transaction.atomic():
+        slot.save()
 
 
 # --- "dosed" only with an infusion (deferred to the commit)
