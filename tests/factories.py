@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from ctit_trial.audit import save_audited, system_actor
 from enrollment import services
@@ -40,6 +41,7 @@ def _superuser():
     return get_user_model().objects.create_superuser(f"root-{next(_counter)}", "root@example.org", PASSWORD)
 
 
+@transaction.atomic  # a dosed slot commits only with its infusion (dosing/migrations/0007)
 def make_infusion(*, subject: Subject, level: int, started_at, early_stop: str = ""):
     """A dosed subject: a dosed slot and an infusion row (test set-up; the dosing-day service comes later)."""
     from dosing.models import DoseLevel, DoseSlot, Infusion
