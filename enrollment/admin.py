@@ -176,8 +176,13 @@ class DiscontinuationForm(ServiceAddForm):
         self.fields["subject"].queryset = on_study.select_related("site")
 
     def run_service(self, actor, cleaned):
-        values = {name: cleaned[name] for name in self.Meta.fields}
-        return journey.subject_discontinue(actor=actor, subject=cleaned["subject"], **values)
+        return journey.subject_discontinue(
+            actor=actor,
+            subject=cleaned["subject"],
+            kind=cleaned["kind"],
+            left_at=cleaned["left_at"],
+            reason=cleaned["reason"],
+        )
 
 
 @admin.register(Discontinuation)
