@@ -1,12 +1,22 @@
+from django import forms
 from django.contrib import admin
 
 from ctit_trial import journey
-from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm, act_check, apply_to_each
+from ctit_trial.admin_base import (
+    AuditedAdmin,
+    ReadOnlyAdmin,
+    ReasonForChangeForm,
+    ServiceAddAdmin,
+    ServiceAddForm,
+    act_check,
+    apply_to_each,
+)
 from enrollment import selectors, services
 from enrollment.admin_screening import ReadOnlyInline, current_outcome, signature_state
 from enrollment.models import (
     Consent,
     Criterion,
+    Discontinuation,
     Protocol,
     ScreenFailure,
     Screening,
@@ -93,6 +103,11 @@ class ScreenFailureInline(ReadOnlyInline):
     fields = readonly_fields = ["recorded_at", "reason", "recorded_by"]
 
 
+class DiscontinuationInline(ReadOnlyInline):
+    model = Discontinuation
+    fields = readonly_fields = ["kind", "left_at", "reason", "recorded_by", "recorded_at"]
+
+
 class IdentityInline(ReadOnlyInline):
     model = SubjectIdentity
     fields = readonly_fields = ["full_name", "national_id", "phone", "email"]
@@ -113,7 +128,7 @@ class SubjectAdmin(AuditedAdmin):
     def get_inlines(self, request, obj):
         if obj is None or getattr(request, "history_read_only", False):
             return []
-        inlines = [ConsentInline, ScreeningInline, ScreenFailureInline]
+        inlines = [ConsentInline, ScreeningInline, ScreenFailureInline, DiscontinuationInline]
         return [IdentityInline, *inlines] if may(request.user, Act.READ_IDENTITY) else inlines
 
     @admin.action(description="Enroll (signed eligible, in window: claims a dose slot)", permissions=["enroll"])
@@ -143,3 +158,39 @@ class SubjectAdmin(AuditedAdmin):
         if not change:
             subject = services.subject_register(actor=request.user, site=form.cleaned_data["site"])
             obj.__dict__.update(subject.__dict__)
+
+
+class DiscontinuationForm(ServiceAddForm):
+    """Record that a subject of the user's sites left the trial, through the journey (as the API does)."""
+
+    subject = forms.ModelChoiceField(queryset=Subject.objects.none(), help_text="Enrolled or dosed subjects only.")
+
+    class Meta:
+        model = Discontinuation
+        fields = ["kind", "left_at", "reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        subjects = Subject.objects.filter(site__in=selectors.sites_of_member(self.request.user))
+        on_study = subjects.filter(status__in=[Subject.Status.ENROLLED, Subject.Status.DOSED])
+        self.fields["subject"].queryset = on_study.select_related("site")
+
+    def run_service(self, actor, cleaned):
+        return journey.subject_discontinue(
+            actor=actor,
+            subject=cleaned["subject"],
+            kind=cleaned["kind"],
+            left_at=cleaned["left_at"],
+            reason=cleaned["reason"],
+        )
+
+
+@admin.register(Discontinuation)
+class DiscontinuationAdmin(ServiceAddAdmin):
+    add_form = DiscontinuationForm
+    site_path = "subject__site"
+    add_act = Act.DISCONTINUE_SUBJECT
+    list_display = ["subject", "kind", "left_at", "recorded_by", "recorded_at"]
+    list_filter = ["kind", "subject__site"]
+    search_fields = ["subject__study_number"]
+    list_select_related = ["subject__site", "recorded_by"]

@@ -27,6 +27,7 @@ READABLE_MODELS = (
     "enrollment.criterionverdict",
     "enrollment.eligibilitysignature",
     "enrollment.screenfailure",
+    "enrollment.discontinuation",
     "dosing.doselevel",
     "safety.visitdefinition",
     "safety.ctcaeterm",
@@ -73,6 +74,7 @@ class Act(StrEnum):
     RECORD_VISIT = "record_visit"
     MARK_VISIT_MISSED = "mark_visit_missed"
     CLOSE_OUT = "close_out"
+    DISCONTINUE_SUBJECT = "discontinue_subject"
     RECORD_AE = "record_ae"
     CORRECT_AE = "correct_ae"
     ADJUDICATE_DLT = "adjudicate_dlt"
@@ -118,6 +120,9 @@ ACTS: dict[Act, ActSpec] = {
     Act.RECORD_VISIT: ActSpec("record a visit", ("safety.change_visit",)),
     Act.MARK_VISIT_MISSED: ActSpec("mark a visit missed", ("safety.mark_visit_missed",)),
     Act.CLOSE_OUT: ActSpec("close out follow-up", ("safety.close_out_subject",)),
+    Act.DISCONTINUE_SUBJECT: ActSpec(
+        "record a withdrawal, loss to follow-up or death", ("enrollment.add_discontinuation",)
+    ),
     Act.RECORD_AE: ActSpec("record an AE, a lab result", ("safety.add_adverseevent",)),
     Act.CORRECT_AE: ActSpec("correct an AE (with reason)", ("safety.change_adverseevent",)),
     Act.ADJUDICATE_DLT: ActSpec("adjudicate a DLT candidate", ("safety.adjudicate_dlt",)),
@@ -169,6 +174,7 @@ SITE_STAFF_ACTS = frozenset(
         Act.RECORD_VISIT,
         Act.MARK_VISIT_MISSED,
         Act.CLOSE_OUT,
+        Act.DISCONTINUE_SUBJECT,
         Act.RECORD_AE,
         Act.CORRECT_AE,
         Act.RESEND_NOTIFICATION,

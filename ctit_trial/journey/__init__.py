@@ -2,10 +2,12 @@
 
 The apps are layered: safety reads dosing, dosing reads enrollment, never the other way round. An act that must
 write in more than one app (enrolling claims a dose slot; the infusion opens the visit schedule; a reschedule
-cancels the reminders that no longer apply) is composed here, above all three, and the API and the admin call it.
+cancels the reminders that no longer apply; a subject leaving the trial closes its slot, visits and reminders) is
+composed here, above all three, and the API and the admin call it.
 """
 
 from ctit_trial.journey.dosing_day import infusion_gate_fail, infusion_record, infusion_reschedule
 from ctit_trial.journey.enrollment import subject_enroll
+from ctit_trial.journey.lifecycle import subject_discontinue
 
-__all__ = ["infusion_gate_fail", "infusion_record", "infusion_reschedule", "subject_enroll"]
+__all__ = ["infusion_gate_fail", "infusion_record", "infusion_reschedule", "subject_discontinue", "subject_enroll"]

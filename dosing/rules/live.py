@@ -1,7 +1,10 @@
 """The live trial as a dose path: each dosed subject's outcome letter, derived from current data (no clock).
 
 A subject is evaluable with a DLT (T), or after completing the DLT window without one (N, or G with a related
-grade ≥2 AE). An unadjudicated DLT candidate keeps the subject pending (P): it holds its level's decisions, as
+grade ≥2 AE). A subject whose infusion stopped for a non-toxicity reason, or who left the trial (withdrawal, loss
+to follow-up, death, investigator decision) on or before the window's last day without a DLT, is not evaluable (X)
+and is replaced at the same level (PROTOCOL.md §4.1); a DLT before leaving still counts (T).
+An unadjudicated DLT candidate keeps the subject pending (P): it holds its level's decisions, as
 does an infusion stopped for toxicity until the AE that stopped it is recorded (it may be a DLT).
 """
 
@@ -19,7 +22,9 @@ class DosedSubject:
     window_complete: bool  # the DLT window has ended (site-local days, see `window_complete`)
     dlt_confirmed: bool = False
     related_grade2: bool = False
-    non_evaluable: bool = False  # infusion stopped for a non-toxicity reason, or withdrawn before the window ended
+    non_evaluable: bool = (
+        False  # infusion stopped for a non-toxicity reason, or left on or before the window's last day
+    )
     unadjudicated_candidates: int = 0
     toxicity_stop_unexplained: bool = False  # stopped for toxicity, the AE that stopped it not yet recorded
 

@@ -9,9 +9,9 @@ from dosing.ports import dlt_facts
 from dosing.rules.boin import next_boin_decision
 from dosing.rules.config import boin_options, configured_design, escalation_options
 from dosing.rules.decision import Decision
-from dosing.rules.live import DosedSubject, dose_path, what_if_path, window_complete
+from dosing.rules.live import DosedSubject, dose_path, what_if_path, window_complete, window_last_day
 from dosing.rules.three_plus_three import next_decision
-from enrollment.models import Protocol, Subject
+from enrollment.models import Discontinuation, Protocol, Subject
 
 
 def engine_configuration(protocol: Protocol) -> dict[str, Any]:
@@ -36,29 +36,40 @@ def engine_decision(config: dict[str, Any], path: str, *, design: str | None = N
 
 
 def dosed_subjects(protocol: Protocol, *, now: datetime) -> list[DosedSubject]:
-    """Every dosed subject in dosing order: D0 and window in their site's time zone, adjudicated DLT facts."""
+    """Every dosed subject in dosing order: D0 and window in their site's time zone, adjudicated DLT facts, and
+    whether the subject left the trial (a discontinuation) before its window was over."""
     window_days = protocol.configuration["scheduling"]["dlt_window_days"]
     infusions = list(
         Infusion.objects.filter(dose_level__protocol=protocol)
         .select_related("subject__site", "dose_level")
         .order_by("started_at", "pk")
     )
-    facts = dlt_facts([infusion.subject_id for infusion in infusions])
+    subject_ids = [infusion.subject_id for infusion in infusions]
+    facts = dlt_facts(subject_ids)
+    left = dict(Discontinuation.objects.filter(subject_id__in=subject_ids).values_list("subject_id", "left_at"))
     return [
-        _dosed_subject(infusion, facts.get(infusion.subject_id), now=now, window_days=window_days)
+        _dosed_subject(
+            infusion, facts.get(infusion.subject_id), left.get(infusion.subject_id), now=now, window_days=window_days
+        )
         for infusion in infusions
     ]
 
 
-def _dosed_subject(infusion: Infusion, dlt, *, now: datetime, window_days: int) -> DosedSubject:
+def _dosed_subject(
+    infusion: Infusion, dlt, left_at: datetime | None, *, now: datetime, window_days: int
+) -> DosedSubject:
+    """One subject's facts. Not evaluable (X, replaced at the level, PROTOCOL.md §4.1): the infusion stopped for a
+    non-toxicity reason, or the subject left on or before the window's last site-local day. A confirmed DLT still
+    makes it T (`outcome_letter` reads the DLT first); leaving after the window keeps N or G."""
     site = infusion.subject.site
     d0 = site.local_date(infusion.started_at)
+    left_in_window = left_at is not None and site.local_date(left_at) <= window_last_day(d0, window_days=window_days)
     return DosedSubject(
         subject_id=infusion.subject_id,
         level=infusion.dose_level.level,
         d0=d0,
         window_complete=window_complete(d0, today=site.local_date(now), window_days=window_days),
-        non_evaluable=infusion.early_stop == Infusion.EarlyStop.NON_TOXICITY,
+        non_evaluable=infusion.early_stop == Infusion.EarlyStop.NON_TOXICITY or left_in_window,
         dlt_confirmed=bool(dlt and dlt.dlt_confirmed),
         related_grade2=bool(dlt and dlt.related_grade2),
         unadjudicated_candidates=dlt.unadjudicated_candidates if dlt else 0,

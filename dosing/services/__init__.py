@@ -6,6 +6,7 @@ from dosing.services.levels import dose_level_open_first, dose_levels_apply_src,
 from dosing.services.plans import infusion_gate_fail, infusion_reschedule, infusion_schedule
 from dosing.services.slots import slot_claim, slot_release
 from dosing.services.src import src_decision_record, src_decision_sign
+from dosing.services.withdrawal import infusion_withdraw
 
 __all__ = [
     "assessment_record",
@@ -17,6 +18,7 @@ __all__ = [
     "infusion_record",
     "infusion_reschedule",
     "infusion_schedule",
+    "infusion_withdraw",
     "reconfirmation_record",
     "slot_claim",
     "slot_release",

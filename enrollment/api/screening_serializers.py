@@ -9,7 +9,7 @@ from ctit_trial.api.serializers import AwareDateTimeField
 from enrollment import selectors
 from enrollment.api.serializers import CriterionVerdictSerializer, SubjectSerializer
 from enrollment.documents import screening_document
-from enrollment.models import EligibilityEvaluation
+from enrollment.models import Discontinuation, EligibilityEvaluation
 from enrollment.services.eligibility import SIGN_MEANING
 
 
@@ -151,6 +151,45 @@ class ScreenFailureSerializer(serializers.Serializer):
         return [criterion.code for criterion in failure.criteria.order_by("-kind", "number")]
 
 
+@extend_schema_field(
+    {"type": "string", "enum": Discontinuation.Kind.values, "description": "Why the subject left the trial."},
+    component_name="DiscontinuationKindEnum",
+)
+class DiscontinuationKindField(serializers.ChoiceField):
+    """The kind of a discontinuation, one named schema component."""
+
+
+class DiscontinuationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = serializers.CharField(source="subject.study_number")
+    kind = DiscontinuationKindField(choices=Discontinuation.Kind.choices)
+    kind_display = serializers.CharField(source="get_kind_display")
+    left_at = serializers.DateTimeField()
+    left_on = serializers.DateField(help_text="The site-local day the subject left.")
+    reason = serializers.CharField()
+    recorded_by = serializers.CharField(source="recorded_by.username")
+    recorded_at = serializers.DateTimeField()
+
+
+class DiscontinuationCreateSerializer(serializers.Serializer):
+    kind = DiscontinuationKindField(
+        choices=Discontinuation.Kind.choices,
+        help_text="withdrawal_of_consent, lost_to_follow_up, death (its grade 5 AE recorded first) or "
+        "investigator_decision.",
+    )
+    left_at = AwareDateTimeField(
+        help_text="When the subject left, with its UTC offset (lost to follow-up: the last contact); not in the "
+        "future, not before consent, not before the infusion."
+    )
+    reason = serializers.CharField(
+        max_length=2000,
+        error_messages={
+            "required": "Give the reason the subject left the trial.",
+            "blank": "Give the reason the subject left the trial.",
+        },
+    )
+
+
 class EnrollmentSerializer(serializers.Serializer):
     subject = SubjectSerializer()
     dose_level = serializers.IntegerField(source="slot.dose_level.level")
@@ -169,9 +208,10 @@ class CurrentScreeningSerializer(serializers.Serializer):
 class SubjectDetailSerializer(SubjectSerializer):
     current_screening = serializers.SerializerMethodField()
     screen_failures = ScreenFailureSerializer(many=True, read_only=True)
+    discontinuation = serializers.SerializerMethodField()
 
     class Meta(SubjectSerializer.Meta):
-        fields = [*SubjectSerializer.Meta.fields, "current_screening", "screen_failures"]
+        fields = [*SubjectSerializer.Meta.fields, "current_screening", "screen_failures", "discontinuation"]
         read_only_fields = fields
 
     @extend_schema_field(CurrentScreeningSerializer(allow_null=True))
@@ -186,3 +226,8 @@ class SubjectDetailSerializer(SubjectSerializer):
             "signature": selectors.signature_status(screening),
         }
         return CurrentScreeningSerializer(payload).data
+
+    @extend_schema_field(DiscontinuationSerializer(allow_null=True))
+    def get_discontinuation(self, subject) -> dict | None:
+        record = Discontinuation.objects.filter(subject=subject).select_related("recorded_by", "subject__site").first()
+        return None if record is None else DiscontinuationSerializer(record).data

@@ -15,6 +15,8 @@ from enrollment import selectors, services
 from enrollment.api.screening_serializers import (
     ConsentCreateSerializer,
     ConsentSerializer,
+    DiscontinuationCreateSerializer,
+    DiscontinuationSerializer,
     EnrollmentSerializer,
     IdentitySerializer,
     IdentityUpdateSerializer,
@@ -208,6 +210,23 @@ class SubjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         reason = serializer.validated_data["reason"]
         failure = services.subject_screen_fail(actor=request.user, subject=self.get_object(), reason=reason)
         return Response(ScreenFailureSerializer(failure).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=DiscontinuationCreateSerializer,
+        responses={201: DiscontinuationSerializer},
+        summary="Record that the subject left the trial (withdrawal, lost to follow-up, death, investigator decision).",
+        description="Only an enrolled or dosed subject, once. The subject becomes withdrawn; if not yet dosed, its "
+        "infusion plan is cancelled and its dose slot released; its planned visits are marked missed and its "
+        "pending reminders cancelled. A death needs its fatal (grade 5) AE recorded first. A dosed subject who "
+        "left on or before the last day of the DLT window without a DLT is not evaluable (X) and is replaced.",
+    )
+    @action(detail=True, methods=["post"], permission_classes=[allows(Act.DISCONTINUE_SUBJECT)])
+    def discontinuation(self, request, pk=None):
+        subject = self.get_object()
+        serializer = DiscontinuationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        record = journey.subject_discontinue(actor=request.user, subject=subject, **serializer.validated_data)
+        return Response(DiscontinuationSerializer(record).data, status=status.HTTP_201_CREATED)
 
 
 def _staff_user(username: str | None):

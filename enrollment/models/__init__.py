@@ -2,7 +2,14 @@
 
 from enrollment.models.eligibility import CriterionVerdict, EligibilityEvaluation, EligibilitySignature
 from enrollment.models.screening import HISTORY_EVENTS, Screening, ScreeningLab, ScreeningSerology, TestResult
-from enrollment.models.subjects import SUBJECT_TRANSITIONS, Consent, ScreenFailure, Subject, SubjectIdentity
+from enrollment.models.subjects import (
+    SUBJECT_TRANSITIONS,
+    Consent,
+    Discontinuation,
+    ScreenFailure,
+    Subject,
+    SubjectIdentity,
+)
 from enrollment.models.trial import Criterion, Protocol, Site, SiteMembership, validate_time_zone
 
 __all__ = [
@@ -11,6 +18,7 @@ __all__ = [
     "Consent",
     "Criterion",
     "CriterionVerdict",
+    "Discontinuation",
     "EligibilityEvaluation",
     "EligibilitySignature",
     "Protocol",

@@ -1,4 +1,5 @@
-"""Subjects and their status transitions, their identifiers (kept apart), consents and screen failures."""
+"""Subjects and their status transitions, their identifiers (kept apart), consents, screen failures and
+discontinuations."""
 
 from django.conf import settings
 from django.db import models
@@ -121,3 +122,36 @@ class ScreenFailure(models.Model):
 
     def __str__(self) -> str:
         return f"Screen failure of {self.subject} on {self.recorded_at:%Y-%m-%d} UTC"
+
+
+class Discontinuation(models.Model):
+    """Why and when an enrolled or dosed subject left the trial early; one per subject, whose status is withdrawn."""
+
+    class Kind(models.TextChoices):
+        WITHDRAWAL_OF_CONSENT = "withdrawal_of_consent", "Withdrawal of consent"
+        LOST_TO_FOLLOW_UP = "lost_to_follow_up", "Lost to follow-up"
+        DEATH = "death", "Death"
+        INVESTIGATOR_DECISION = "investigator_decision", "Investigator decision"
+
+    subject = models.OneToOneField(Subject, on_delete=models.PROTECT, related_name="discontinuation")
+    kind = models.CharField(max_length=25, choices=Kind.choices)
+    left_at = models.DateTimeField(
+        help_text="When the subject left (stored in UTC; lost to follow-up: the last contact); its site-local day "
+        "decides whether the DLT window was completed."
+    )
+    reason = models.TextField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        constraints = [models.CheckConstraint(condition=~models.Q(reason=""), name="discontinuation_has_reason")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.subject} on {self.left_on}"
+
+    @property
+    def left_on(self):
+        """The site-local calendar day the subject left."""
+        return self.subject.site.local_date(self.left_at)

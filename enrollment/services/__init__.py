@@ -1,6 +1,7 @@
 """Every write of the enrollment app (services/selectors style): import from here."""
 
 from enrollment.services.common import subject_lock, subject_status_change
+from enrollment.services.discontinuation import subject_discontinuation_check, subject_discontinue
 from enrollment.services.eligibility import eligibility_evaluate, eligibility_sign
 from enrollment.services.enrollment import (
     subject_enroll,
@@ -43,6 +44,8 @@ __all__ = [
     "site_create",
     "site_update",
     "staff_user_ensure",
+    "subject_discontinuation_check",
+    "subject_discontinue",
     "subject_enroll",
     "subject_enrollment_check",
     "subject_gate_failure_record",

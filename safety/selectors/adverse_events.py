@@ -37,6 +37,12 @@ def ae_get_visible(user: AbstractBaseUser, *, pk: int) -> AdverseEvent:
     return ae
 
 
+def fatal_event_of(subject, *, on_or_before: date) -> AdverseEvent | None:
+    """The subject's first grade-5 (fatal) AE with onset on or before a site-local day, if one is recorded."""
+    fatal = AdverseEvent.objects.filter(subject=subject, grade=5, onset_date__lte=on_or_before)
+    return fatal.order_by("onset_date", "pk").first()
+
+
 def onset_study_day(ae: AdverseEvent) -> int | None:
     """The study day of the AE's onset (D0 = the site-local infusion day); None before dosing."""
     return study_day_of(ae.subject, ae.onset_date)

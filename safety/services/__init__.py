@@ -22,6 +22,7 @@ from safety.services.visits import (
     visit_record,
     visit_schedule_create,
     visit_schedule_shift,
+    visits_close_for_discontinuation,
 )
 
 __all__ = [
@@ -51,4 +52,5 @@ __all__ = [
     "visit_record",
     "visit_schedule_create",
     "visit_schedule_shift",
+    "visits_close_for_discontinuation",
 ]

@@ -1,4 +1,5 @@
-"""The visit schedule: created from the infusion (D0 in site-local days), shifted, recorded, marked missed."""
+"""The visit schedule: created from the infusion (D0 in site-local days), shifted, recorded, marked missed, closed
+when the subject leaves the trial."""
 
 from datetime import date
 from decimal import Decimal
@@ -184,3 +185,23 @@ def subject_close_out(*, actor: AbstractBaseUser, subject) -> None:
         to=Subject.Status.COMPLETED,
         reason=f"Follow-up closed out after {last.definition.code}",
     )
+
+
+@transaction.atomic
+def visits_close_for_discontinuation(*, actor: AbstractBaseUser, subject: Subject, reason: str | None) -> list[Visit]:
+    """Mark the planned visits of a subject who left the trial missed (they will not take place), saying why."""
+    # Missed is the visit model's "did not take place": no reminder or overdue alert follows, and a contact that
+    # does happen later (a phone call at D30) can still be recorded on the visit.
+    reason = require_reason(reason)
+    subject = subject_lock(subject)
+    require_site_member(actor, subject)
+    if subject.status != Subject.Status.WITHDRAWN:
+        raise Conflict(f"{subject} is {subject.get_status_display().lower()}: only a withdrawn subject's visits close.")
+    closed = []
+    planned = Visit.objects.select_for_update().filter(subject=subject, status=Visit.Status.PLANNED)
+    for visit in planned.select_related("definition").order_by("target_date", "pk"):
+        visit.status = Visit.Status.MISSED
+        save_audited(visit, actor=actor, reason=f"Not done, the subject left the trial: {reason}")
+        notifications_cancel_stale(object_ref=visit_ref(visit.pk), reason="The subject left the trial")
+        closed.append(visit)
+    return closed
