@@ -130,6 +130,7 @@ INFUSION_FIELDS = [
     "early_stop",
     "early_stop_reason",
     "dose_deviation_reason",
+    "timing_deviation_reason",
 ]
 
 InfusionFormBase = type(

@@ -265,7 +265,6 @@ def test_a_second_discontinuation_is_a_conflict(infused, staff, clock):
             "with the reason.",
         ),
         ("screen_failed", "S-BJ01-001 is a screen failure, not in the trial: there is nothing to discontinue."),
-        ("completed", "S-BJ01-001 has completed the follow-up (closed out): there is nothing to discontinue."),
     ],
 )
 def test_a_subject_not_enrolled_or_dosed_cannot_be_discontinued(trial, api_client_for, clock, status, message):
@@ -278,6 +277,18 @@ def test_a_subject_not_enrolled_or_dosed_cannot_be_discontinued(trial, api_clien
 
     assert (response.status_code, response.json()) == (409, {"detail": message, "errors": {}})
     assert_nothing_written(subject, status)
+
+
+def test_a_subject_who_completed_the_follow_up_cannot_be_discontinued(infused, staff, clock):
+    # A completed subject was dosed: the infusion is on record (the database refuses "completed" without one).
+    clock(D10_NOON)
+    Subject.objects.filter(pk=infused.pk).update(status="completed")  # the state under test
+
+    response = staff.post(discontinuation_url(infused), LOST, format="json")
+
+    message = "S-BJ01-001 has completed the follow-up (closed out): there is nothing to discontinue."
+    assert (response.status_code, response.json()) == (409, {"detail": message, "errors": {}})
+    assert_nothing_written(infused, "completed")
 
 
 @pytest.mark.parametrize("role", [MONITOR, DATA_MANAGER, SRC_MEMBER])

@@ -70,6 +70,13 @@ class InfusionWriteSerializer(serializers.Serializer):
     early_stop = serializers.ChoiceField(choices=Infusion.EarlyStop.choices, required=False, default="")
     early_stop_reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     dose_deviation_reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    timing_deviation_reason = serializers.CharField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the infusion started before its planned time (required then: a protocol deviation).",
+    )
     vitals_before = VitalSignsSerializer()
     vitals_after = VitalSignsSerializer()
 

@@ -15,6 +15,10 @@ class Action(StrEnum):
     DECLARE_MAD = "declare_mad"
 
 
+# The actions under which subjects are dosed: a slot is claimed, and each dosing-day step proceeds, only under them.
+DOSING_ACTIONS = frozenset({Action.ENROLL, Action.ESCALATE})
+
+
 @dataclass(frozen=True)
 class Decision:
     """One recommendation; `subjects` is how many more to dose at `dose_level` (enroll and escalate only)."""

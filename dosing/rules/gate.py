@@ -3,7 +3,7 @@
 No ORM and no clock: instants are timezone-aware, the site's zone and `now` are passed in.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,6 +27,7 @@ class GateLimits:
     draw_tolerance_minutes: int
     dose_tolerance_percent: Decimal
     min_hours_between_infusions: int
+    sentinel_days: int
     screening_labs_valid_days: int
 
     @classmethod
@@ -43,6 +44,7 @@ class GateLimits:
             draw_tolerance_minutes=int(gate["post_infusion_draw_tolerance_minutes"]),
             dose_tolerance_percent=Decimal(str(scheduling["dose_tolerance_percent"])),
             min_hours_between_infusions=int(scheduling["min_hours_between_infusions"]),
+            sentinel_days=int(scheduling["sentinel_days"]),
             screening_labs_valid_days=int(scheduling["screening_labs_valid_days"]),
         )
 
@@ -230,4 +232,33 @@ def spacing_problem(*, planned_at: datetime, others: Mapping[str, datetime], lim
                 f"{study_number} is planned at {fmt_instant(other, tz)}: infusions must be at least "
                 f"{limits.min_hours_between_infusions} hours apart."
             )
+    return ""
+
+
+def actual_start_problem(
+    *, started_at: datetime, others: Mapping[str, datetime], level_starts: Sequence[datetime], limits: GateLimits, tz
+) -> str:
+    """Why an infusion may not have started at `started_at` ('' when it may): the minimum gap to every other
+    infusion (`others`, by study number) and the sentinel rule at its level (`level_starts`: the other infusions
+    there). The first infusion at a level is observed `sentinel_days` before the next one there."""
+    gap = timedelta(hours=limits.min_hours_between_infusions)
+    for study_number, other in sorted(others.items(), key=lambda item: item[1]):
+        if abs(other - started_at) < gap:
+            return (
+                f"{study_number} was infused at {fmt_instant(other, tz)}: infusions must start at least "
+                f"{limits.min_hours_between_infusions} hours apart."
+            )
+    if not level_starts:
+        return ""
+    sentinel, observation = min(level_starts), timedelta(days=limits.sentinel_days)
+    if started_at >= sentinel and started_at < sentinel + observation:
+        return (
+            f"The first subject at this level (infused {fmt_instant(sentinel, tz)}) is observed "
+            f"{limits.sentinel_days} days: no infusion at this level before {fmt_instant(sentinel + observation, tz)}."
+        )
+    if started_at < sentinel and sentinel < started_at + observation:
+        return (
+            f"Another subject at this level was infused at {fmt_instant(sentinel, tz)}, less than "
+            f"{limits.sentinel_days} days after this start: the sentinel must be observed first."
+        )
     return ""

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from dosing.models import DoseSlot, Infusion, InfusionPlan, PreInfusionAssessment, Reconfirmation
 from dosing.rules import gate
-from dosing.selectors.escalation import earliest_dosing_at
+from dosing.selectors.escalation import dosing_block, earliest_dosing_at
 from enrollment.models import Protocol, Site, Subject
 from enrollment.selectors import protocol_current, screening_current
 
@@ -96,6 +96,7 @@ class DosingDayState:
     plan: InfusionPlan | None
     infusion: Infusion | None
     earliest_allowed_at: datetime | None = None
+    blocked: str = ""  # why the engine does not allow dosing the subject at their slot's level now ('' if it does)
     reconfirmation: Reconfirmation | None = None
     assessment: PreInfusionAssessment | None = None
     checklist: list[gate.ChecklistItem] = field(default_factory=list)
@@ -122,12 +123,16 @@ def dosing_day_state(subject: Subject, *, now: datetime) -> DosingDayState:
     slot = claimed_slot(subject)
     if slot is not None:
         state.earliest_allowed_at = earliest_dosing_at(slot.dose_level, now=now)
+        state.blocked = dosing_block(slot, now=now)
     if plan is None:
         state.missing = ["Schedule the infusion."] if subject.status == Subject.Status.ENROLLED else []
+        state.missing = [f"Dosing paused: {state.blocked}"] if state.blocked else state.missing
         return state
     state.reconfirmation, state.assessment = reconfirmation_of(plan), assessment_of(plan)
     state.checklist = pre_infusion_checklist(plan)
     state.missing = _plan_missing(state, today=subject.site.local_date(now))
+    if state.blocked:
+        state.missing.insert(0, f"Dosing paused: {state.blocked}")
     return state
 
 
@@ -185,6 +190,7 @@ def dosing_today(sites: Iterable[Site], *, now: datetime) -> list[dict]:
                 "day": "D-1" if plan.d_minus_1 == today else "D0",
                 "planned_at": plan.planned_at,
                 "plan_status": plan.status,
+                "blocked": state.blocked,
                 "missing": state.missing,
             }
         )

@@ -1,4 +1,5 @@
-"""Reads of the dosing app: the live dose path, the engine's recommendation, slots and scheduling limits."""
+"""Reads of the dosing app: the live dose path, the engine's recommendation, slots, scheduling limits and the
+dosing interlock (PROTOCOL.md §4.1: a re-adjudication that changes the decision pauses dosing at the higher level)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -8,7 +9,7 @@ from dosing.models import DoseLevel, DoseSlot, Infusion, SrcDecision
 from dosing.ports import dlt_facts
 from dosing.rules.boin import next_boin_decision
 from dosing.rules.config import boin_options, configured_design, escalation_options
-from dosing.rules.decision import Decision
+from dosing.rules.decision import DOSING_ACTIONS, Action, Decision
 from dosing.rules.live import DosedSubject, dose_path, what_if_path, window_complete, window_last_day
 from dosing.rules.three_plus_three import next_decision
 from enrollment.models import Discontinuation, Protocol, Subject
@@ -190,9 +191,65 @@ def escalation_status(protocol: Protocol, *, now: datetime) -> dict[str, Any]:
     return {
         "path": live.path,
         "recommendation": live.decision.to_dict(),
+        "paused_subjects": _paused_subjects(protocol, live.decision, now=now),
         "open_level": level.level if level else None,
         "pending_slots": pending_slot_count(level) if level else 0,
         "blockers": blockers,
         "earliest_next_dosing_at": earliest_dosing_at(level, now=now) if level else None,
         "what_if": what_if,
     }
+
+
+def _paused_subjects(protocol: Protocol, decision: Decision, *, now: datetime) -> list[dict[str, Any]]:
+    """Enrolled subjects holding a slot the engine no longer allows dosing at, with the reason."""
+    slots = DoseSlot.objects.filter(dose_level__protocol=protocol, status=DoseSlot.Status.CLAIMED)
+    paused = []
+    for slot in slots.select_related("subject", "dose_level__protocol").order_by("claimed_at", "pk"):
+        reason = dosing_block(slot, now=now, decision=decision)
+        if reason:
+            paused.append(
+                {"study_number": slot.subject.study_number, "dose_level": slot.dose_level.level, "reason": reason}
+            )
+    return paused
+
+
+def dosing_block(slot: DoseSlot, *, now: datetime, decision: Decision | None = None) -> str:
+    """Why the subject holding the claimed `slot` may not be dosed now ('' when they may).
+
+    To act on the answer, hold the slot's dose level row lock while reading it (`dosing.services.interlock`).
+    """
+    level = slot.dose_level
+    if level.status != DoseLevel.Status.OPEN:
+        return (
+            f"Level {level.level} is {level.get_status_display().lower()}: release the slot or move it to the open "
+            f"level, with a reason."
+        )
+    decision = decision or recommendation(level.protocol, now=now).decision
+    if decision.action == Action.HOLD:
+        return (
+            f"The escalation engine now holds ({decision.reason}): dosing at level {level.level} is paused until "
+            f"the subjects dosed there are evaluable."
+        )
+    if decision.action not in DOSING_ACTIONS:
+        return (
+            f"The escalation engine now recommends {decision.action.value.replace('_', ' ')}"
+            f"{'' if decision.dose_level is None else f' at level {decision.dose_level}'} ({decision.reason}): "
+            f"dosing at level {level.level} is paused until a signed SRC decision."
+        )
+    if decision.dose_level != level.level:
+        return (
+            f"The escalation engine now recommends dosing level {decision.dose_level} ({decision.reason}): dosing "
+            f"at level {level.level} is paused until a signed SRC decision; then move or release the slot."
+        )
+    queue = list(
+        DoseSlot.objects.filter(dose_level=level, status=DoseSlot.Status.CLAIMED)
+        .order_by("claimed_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    place = queue.index(slot.pk) + 1 if slot.pk in queue else len(queue) + 1
+    if place > decision.subjects:
+        return (
+            f"Level {level.level} has room for {decision.subjects} more subject(s) and this slot is number {place} "
+            f"in line: wait for a slot to be released, or release this one."
+        )
+    return ""

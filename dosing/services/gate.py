@@ -12,13 +12,16 @@ from ctit_trial.errors import Conflict, raise_if_any
 from dosing import selectors
 from dosing.models import InfusionPlan, PreInfusionAssessment, Reconfirmation
 from dosing.rules import gate
+from dosing.services.interlock import dosing_interlock
 from enrollment.models import Subject
 from enrollment.services import subject_lock
 
 
-def _scheduled_plan(actor: AbstractBaseUser, subject: Subject) -> InfusionPlan:
-    """The subject's plan, locked, when it is scheduled (a blocked plan must be rescheduled first)."""
+def _scheduled_plan(actor: AbstractBaseUser, subject: Subject, *, step: str) -> InfusionPlan:
+    """The subject's plan, locked, when it is scheduled (a blocked plan must be rescheduled first) and the engine
+    still allows dosing at its level."""
     subject = subject_lock(actor=actor, subject=subject)
+    dosing_interlock(subject, step=step, now=timezone.now())
     plan = selectors.plan_live_for_update(subject)
     if plan is None:
         raise Conflict(f"{subject} has no planned infusion: schedule it first.")
@@ -43,7 +46,7 @@ def reconfirmation_record(
     bleeding_details: str = "",
 ) -> Reconfirmation:
     """Record the D−1 count and bleeding assessment; out of range or bleeding blocks the infusion."""
-    plan = _scheduled_plan(actor, subject)
+    plan = _scheduled_plan(actor, subject, step="The D−1 reconfirmation")
     tz, now = plan.subject.site.zone, timezone.now()
     platelets = Decimal(platelets).quantize(Decimal("0.1"))  # as stored, so every entry route reads the same
     raise_if_any(
@@ -88,7 +91,7 @@ def assessment_record(
     surgery_since_screening_on: date | None,
 ) -> PreInfusionAssessment:
     """Record the D0 pre-infusion assessment: the baseline count and what happened since screening."""
-    plan = _scheduled_plan(actor, subject)
+    plan = _scheduled_plan(actor, subject, step="The D0 pre-infusion assessment")
     site, now = plan.subject.site, timezone.now()
     d0, today = plan.d_minus_1 + timedelta(days=1), site.local_date(now)
     raise_if_any(

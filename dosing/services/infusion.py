@@ -13,6 +13,7 @@ from ctit_trial.errors import Conflict, raise_if_any
 from dosing import selectors
 from dosing.models import DoseSlot, Infusion, InfusionPlan, PostInfusionDraw, VitalSigns
 from dosing.rules import gate
+from dosing.services.interlock import dosing_interlock
 from enrollment.models import Subject
 from enrollment.rules.criteria_common import fmt_instant
 from enrollment.services import subject_lock, subject_status_change
@@ -56,8 +57,41 @@ def infusion_errors(
     }
 
 
+def _start_problem(plan: InfusionPlan, started_at: datetime, limits: gate.GateLimits) -> str:
+    """The minimum gap and the sentinel rule on the actual start (the caller holds the level's lock)."""
+    level, tz = plan.slot.dose_level, plan.subject.site.zone
+    others = Infusion.objects.filter(dose_level__protocol=level.protocol).exclude(subject=plan.subject)
+    return gate.actual_start_problem(
+        started_at=started_at,
+        others=dict(others.values_list("subject__study_number", "started_at")),
+        level_starts=list(others.filter(dose_level=level).values_list("started_at", flat=True)),
+        limits=limits,
+        tz=tz,
+    )
+
+
+def _timing_deviation_problem(plan: InfusionPlan, data: dict[str, Any]) -> str | None:
+    """A start before the plan (allowed by the rules) is a protocol deviation and needs its reason."""
+    early, reason, tz = data["started_at"] < plan.planned_at, data["timing_deviation_reason"], plan.subject.site.zone
+    if early and not reason:
+        return (
+            f"The infusion started before its planned time ({fmt_instant(plan.planned_at, tz)}): give the reason "
+            f"(recorded as a protocol deviation)."
+        )
+    if reason and not early:
+        return "The infusion did not start before its planned time: there is no timing deviation to explain."
+    return None
+
+
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
-    texts = ("early_stop_reason", "interruption_reason", "dose_deviation_reason", "product_lot")
+    data = {"timing_deviation_reason": "", **data}
+    texts = (
+        "early_stop_reason",
+        "interruption_reason",
+        "dose_deviation_reason",
+        "timing_deviation_reason",
+        "product_lot",
+    )
     return {**data, **{name: (data.get(name) or "").strip() for name in texts}}
 
 
@@ -67,6 +101,7 @@ def _planned_for_infusion(actor: AbstractBaseUser, subject: Subject) -> Infusion
         raise Conflict(f"{subject} already has its infusion: one infusion per subject.")
     if subject.status != Subject.Status.ENROLLED:
         raise Conflict(f"{subject} is {subject.get_status_display().lower()}: only an enrolled subject is infused.")
+    dosing_interlock(subject, step="The infusion", now=timezone.now())
     plan = selectors.plan_live_for_update(subject)
     if plan is None:
         raise Conflict(f"{subject} has no planned infusion: schedule it first.")
@@ -87,7 +122,9 @@ def infusion_record(*, actor: AbstractBaseUser, subject: Subject, **data) -> Inf
         level_cells=level.viable_cells,
         limits=limits,
     )
-    raise_if_any(infusion_errors(data, now=now, check=check, tolerance=limits.dose_tolerance_percent))
+    errors = infusion_errors(data, now=now, check=check, tolerance=limits.dose_tolerance_percent)
+    errors["started_at"] = errors["started_at"] or _start_problem(plan, data["started_at"], limits) or None
+    raise_if_any({**errors, "timing_deviation_reason": _timing_deviation_problem(plan, data)})
     failing = gate.blocking(selectors.pre_infusion_checklist(plan, start=data["started_at"]))
     if failing:
         reasons = [f"{item.code}: {item.reason}" for item in failing]
@@ -102,7 +139,8 @@ def infusion_record(*, actor: AbstractBaseUser, subject: Subject, **data) -> Inf
         recorded_at=now,
         **data,
     )
-    save_audited(infusion, actor=actor, reason=f"Infusion recorded at {level.label}")
+    deviation = f"; protocol deviation: {infusion.timing_deviation_reason}" if infusion.timing_deviation_reason else ""
+    save_audited(infusion, actor=actor, reason=f"Infusion recorded at {level.label}{deviation}")
     for phase, values in vitals.items():
         save_audited(VitalSigns(infusion=infusion, phase=phase, **values), actor=actor, reason="Vital signs recorded")
     _mark_dosed(actor, plan, infusion)

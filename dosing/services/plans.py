@@ -11,6 +11,7 @@ from ctit_trial.errors import Conflict, InvalidInput
 from dosing import selectors
 from dosing.models import DoseLevel, DoseSlot, InfusionPlan
 from dosing.rules import gate
+from dosing.services.interlock import dosing_interlock
 from dosing.services.slots import slot_release
 from enrollment.models import Subject
 from enrollment.rules.criteria_common import fmt_instant
@@ -36,7 +37,6 @@ def planned_at_problem(
     screening = screening_current(subject)
     problems = [
         "The planned infusion time must be in the future." if planned_at <= now else "",
-        _level_problem(slot.dose_level),
         _earliest_problem(slot.dose_level, planned_at, now=now, tz=tz),
         gate.spacing_problem(planned_at=planned_at, others=selectors.spacing_others(subject), limits=limits, tz=tz),
         screening_window_problem(
@@ -50,12 +50,6 @@ def planned_at_problem(
     return next((problem for problem in problems if problem), "")
 
 
-def _level_problem(level: DoseLevel) -> str:
-    if level.status == DoseLevel.Status.OPEN:
-        return ""
-    return f"The subject's slot is at level {level.level}, which is not open: ask the SRC or release the slot."
-
-
 def _earliest_problem(level: DoseLevel, planned_at: datetime, *, now: datetime, tz) -> str:
     earliest = selectors.earliest_dosing_at(level, now=now)
     if planned_at >= earliest:
@@ -67,7 +61,7 @@ def _earliest_problem(level: DoseLevel, planned_at: datetime, *, now: datetime, 
 
 
 def _check_planned_at(subject: Subject, slot: DoseSlot, planned_at: datetime, current=None) -> None:
-    DoseLevel.objects.select_for_update().get(pk=slot.dose_level_id)  # serialises scheduling at the level
+    """The caller holds the slot's level lock (`dosing_interlock`): scheduling at a level is serialised."""
     problem = planned_at_problem(subject, slot, planned_at, now=timezone.now(), current=current)
     if problem:
         raise InvalidInput.for_field("planned_at", problem)
@@ -79,7 +73,7 @@ def infusion_schedule(*, actor: AbstractBaseUser, subject: Subject, planned_at: 
     subject = _locked_enrolled(actor, subject)
     if selectors.plan_live(subject) is not None:
         raise Conflict(f"{subject} already has a planned infusion: reschedule it instead.")
-    slot = selectors.dosing_day.claimed_slot(subject)
+    slot = dosing_interlock(subject, step="Scheduling the infusion", now=timezone.now())
     if slot is None:
         raise Conflict(f"{subject} holds no claimed dose slot.")
     _check_planned_at(subject, slot, planned_at)
@@ -97,10 +91,11 @@ def infusion_reschedule(
     """Move the planned infusion (a new D−1 when the day changes); a blocked plan is scheduled again."""
     reason = require_reason(reason)
     subject = _locked_enrolled(actor, subject)
+    slot = dosing_interlock(subject, step="Rescheduling the infusion", now=timezone.now())
     plan = selectors.plan_live_for_update(subject)
     if plan is None:
         raise Conflict(f"{subject} has no planned infusion to reschedule: schedule one.")
-    _check_planned_at(subject, plan.slot, planned_at, current=plan)
+    _check_planned_at(subject, slot, planned_at, current=plan)
     was = fmt_instant(plan.planned_at, subject.site.zone)
     plan.planned_at, plan.d_minus_1 = planned_at, gate.d_minus_1(planned_at, subject.site.zone)
     plan.status, plan.blocked_reason = InfusionPlan.Status.SCHEDULED, ""

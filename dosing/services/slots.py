@@ -8,16 +8,14 @@ from ctit_trial.audit import require_reason, save_audited
 from ctit_trial.errors import Conflict
 from dosing import selectors
 from dosing.models import DoseLevel, DoseSlot, Infusion
-from dosing.rules.decision import Action, Decision
+from dosing.rules.decision import DOSING_ACTIONS, Decision
 from enrollment.models import Subject
 from enrollment.selectors import protocol_current
-
-CLAIMING_ACTIONS = {Action.ENROLL, Action.ESCALATE}
 
 
 def _refusal(decision: Decision, level: DoseLevel, pending: int) -> str | None:
     """Why no more subjects may be enrolled at the open level now; None when a slot is free."""
-    if decision.action not in CLAIMING_ACTIONS:
+    if decision.action not in DOSING_ACTIONS:
         return f"The escalation engine does not allow enrollment now ({decision.action}): {decision.reason}."
     if decision.dose_level != level.level:
         return (

@@ -19,6 +19,7 @@ LIMITS = gate.GateLimits(
     draw_tolerance_minutes=15,
     dose_tolerance_percent=Decimal(10),
     min_hours_between_infusions=24,
+    sentinel_days=14,
     screening_labs_valid_days=14,
 )
 START = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
@@ -52,6 +53,7 @@ def test_the_config_is_read_from_the_seeded_sections():
         "scheduling": {
             "dose_tolerance_percent": 10,
             "min_hours_between_infusions": 24,
+            "sentinel_days": 14,
             "screening_labs_valid_days": 14,
         },
     }
