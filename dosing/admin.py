@@ -4,7 +4,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from ctit_trial.admin_base import ReadOnlyAdmin, ReadOnlyInline, act_check
+from ctit_trial.admin_base import ReadOnlyAdmin, ReadOnlyInline, act_check, apply_to_each
 from ctit_trial.errors import DomainError
 from dosing import (
     admin_day,  # noqa: F401 (registers the dosing-day admin)
@@ -106,6 +106,24 @@ class DoseSlotAdmin(ReadOnlyAdmin):
     list_filter = ["status", "dose_level"]
     search_fields = ["subject__study_number"]
     list_select_related = ["subject", "dose_level"]
+    actions = ["move_to_open_level"]
+    has_move_permission = act_check(Act.ENROLL)
+
+    @admin.action(
+        description="Move to the open level (a slot at a level the SRC closed, before dosing; give a reason)",
+        permissions=["move"],
+    )
+    def move_to_open_level(self, request, queryset):
+        def run(reason: str) -> None:
+            apply_to_each(
+                self,
+                request,
+                queryset,
+                lambda slot: services.slot_move(actor=request.user, subject=slot.subject, reason=reason),
+                lambda slot, moved: f"{slot.subject}: moved to {moved.dose_level.label}; schedule the infusion again",
+            )
+
+        return self.reason_then(request, queryset, title="Move the dose slot to the open level", run=run)
 
 
 class SrcSignatureInline(ReadOnlyInline):

@@ -104,7 +104,7 @@ ACTS: dict[Act, ActSpec] = {
     Act.RECORD_SCREENING: ActSpec("enter a screening", ("enrollment.add_screening",)),
     Act.CORRECT_SCREENING: ActSpec("correct a screening (with reason)", ("enrollment.change_screening",)),
     Act.SIGN_ELIGIBILITY: ActSpec("sign eligibility", ("enrollment.sign_eligibility",)),
-    Act.ENROLL: ActSpec("enroll, screen-fail", ("enrollment.enroll_subject",)),
+    Act.ENROLL: ActSpec("enroll, screen-fail, move a dose slot to the open level", ("enrollment.enroll_subject",)),
     Act.EDIT_SITE: ActSpec("edit their site's details", ("enrollment.change_site",)),
     Act.OPEN_FIRST_LEVEL: ActSpec("open level 1 (trial start)", ("dosing.change_doselevel",)),
     Act.RECORD_SRC_DECISION: ActSpec("record an SRC decision", ("dosing.add_srcdecision",)),

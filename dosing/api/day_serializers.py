@@ -24,6 +24,10 @@ class GateFailureSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000, help_text="Why (kept in the audit trail).")
 
 
+class SlotMoveSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, help_text="Why the slot moves (kept in the audit trail).")
+
+
 class ReconfirmationWriteSerializer(serializers.Serializer):
     drawn_at = AwareDateTimeField(help_text="When the D−1 sample was drawn, with its UTC offset.")
     platelets = _platelets()
@@ -163,6 +167,7 @@ class DosingDaySerializer(serializers.Serializer):
     checklist = ChecklistItemSerializer(many=True)
     infusion = InfusionSerializer(allow_null=True)
     draws = ExpectedDrawSerializer(many=True)
+    blocked = serializers.CharField(help_text="Why dosing is paused at the subject's level now ('' when it is not).")
     missing = serializers.ListField(child=serializers.CharField())
 
 
@@ -174,6 +179,7 @@ class TodayRowSerializer(serializers.Serializer):
     day = serializers.ChoiceField(choices=["D-1", "D0"])
     planned_at = serializers.DateTimeField()
     plan_status = serializers.CharField()
+    blocked = serializers.CharField(help_text="Why dosing is paused at the subject's level ('' when it is not).")
     missing = serializers.ListField(child=serializers.CharField())
 
 

@@ -110,6 +110,16 @@ GateFailureView = _action(
     "Screen failure at the dosing gate: the slot is released for the next subject.",
 )
 
+SlotMoveView = _action(
+    "SlotMoveView",
+    s.SlotMoveSerializer,
+    services.slot_move,
+    Act.ENROLL,
+    "Move the claimed dose slot of an undosed subject from a level no longer open to the open level, with a reason; "
+    "the plan is cancelled and the infusion scheduled again at the new level.",
+    status=200,
+)
+
 
 class ChecklistQuerySerializer(drf_serializers.Serializer):
     start = AwareDateTimeField(required=False, help_text="Intended start (default: the planned time).")

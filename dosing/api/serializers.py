@@ -96,12 +96,21 @@ class SignatureSerializer(serializers.Serializer):
     otp_token = OtpTokenField()
 
 
+class PausedSubjectSerializer(serializers.Serializer):
+    study_number = serializers.CharField()
+    dose_level = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
 class EscalationStatusSerializer(serializers.Serializer):
     path = serializers.CharField(allow_blank=True)
     recommendation = DecisionSerializer()
     open_level = serializers.IntegerField(allow_null=True)
     pending_slots = serializers.IntegerField()
     blockers = serializers.ListField(child=serializers.CharField())
+    paused_subjects = PausedSubjectSerializer(
+        many=True, help_text="Subjects holding a slot the engine no longer allows dosing at, with the reason."
+    )
     earliest_next_dosing_at = serializers.DateTimeField(allow_null=True)
     what_if = serializers.DictField(child=DecisionSerializer())
 

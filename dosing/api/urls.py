@@ -28,6 +28,7 @@ urlpatterns = [
         day_views.GateFailureView.as_view(),
         name="dosing-screen-failure",
     ),
+    path("subjects/<int:subject_pk>/dosing/slot-move/", day_views.SlotMoveView.as_view(), name="dosing-slot-move"),
     path("dosing/today/", day_views.TodayView.as_view(), name="dosing-today"),
     *router.urls,
 ]

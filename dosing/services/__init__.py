@@ -4,7 +4,7 @@ from dosing.services.gate import assessment_record, reconfirmation_record
 from dosing.services.infusion import draw_record, infusion_record
 from dosing.services.levels import dose_level_open_first, dose_levels_apply_src, dose_levels_load
 from dosing.services.plans import infusion_gate_fail, infusion_reschedule, infusion_schedule
-from dosing.services.slots import slot_claim, slot_release
+from dosing.services.slots import slot_claim, slot_move, slot_release
 from dosing.services.src import src_decision_record, src_decision_sign
 from dosing.services.withdrawal import infusion_withdraw
 
@@ -21,6 +21,7 @@ __all__ = [
     "infusion_withdraw",
     "reconfirmation_record",
     "slot_claim",
+    "slot_move",
     "slot_release",
     "src_decision_record",
     "src_decision_sign",

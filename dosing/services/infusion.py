@@ -124,7 +124,8 @@ def infusion_record(*, actor: AbstractBaseUser, subject: Subject, **data) -> Inf
     )
     errors = infusion_errors(data, now=now, check=check, tolerance=limits.dose_tolerance_percent)
     errors["started_at"] = errors["started_at"] or _start_problem(plan, data["started_at"], limits) or None
-    raise_if_any({**errors, "timing_deviation_reason": _timing_deviation_problem(plan, data)})
+    deviation = None if errors["started_at"] else _timing_deviation_problem(plan, data)  # a refused start: no more
+    raise_if_any({**errors, "timing_deviation_reason": deviation})
     failing = gate.blocking(selectors.pre_infusion_checklist(plan, start=data["started_at"]))
     if failing:
         reasons = [f"{item.code}: {item.reason}" for item in failing]

@@ -40,13 +40,13 @@ def dose_level_open_first(*, actor: AbstractBaseUser, reason: str | None) -> Dos
 
 @transaction.atomic
 def dose_levels_apply_src(*, actor: AbstractBaseUser, protocol: Protocol, target: int | None, reason: str) -> None:
-    """Make `target` the one open level (None closes all: MTD, MAD or stop), locking the levels in pk order."""
-    for level in DoseLevel.objects.select_for_update().filter(protocol=protocol).order_by("pk"):
-        wanted = level.status
-        if level.level == target:
-            wanted = DoseLevel.Status.OPEN
-        elif level.status == DoseLevel.Status.OPEN:
-            wanted = DoseLevel.Status.CLOSED
-        if wanted != level.status:
-            level.status = wanted
-            save_audited(level, actor=actor, reason=reason)
+    """Make `target` the one open level (None closes all: MTD, MAD or stop), locking the levels in pk order.
+
+    The open level is closed before the target opens (a de-escalation reopens a lower level): one open at a time.
+    """
+    levels = list(DoseLevel.objects.select_for_update().filter(protocol=protocol).order_by("pk"))
+    closing = [level for level in levels if level.status == DoseLevel.Status.OPEN and level.level != target]
+    opening = [level for level in levels if level.level == target and level.status != DoseLevel.Status.OPEN]
+    for level in closing + opening:
+        level.status = DoseLevel.Status.CLOSED if level in closing else DoseLevel.Status.OPEN
+        save_audited(level, actor=actor, reason=reason)

@@ -7,10 +7,11 @@ from django.utils import timezone
 from ctit_trial.audit import require_reason, save_audited
 from ctit_trial.errors import Conflict
 from dosing import selectors
-from dosing.models import DoseLevel, DoseSlot, Infusion
+from dosing.models import DoseLevel, DoseSlot, Infusion, InfusionPlan
 from dosing.rules.decision import DOSING_ACTIONS, Decision
 from enrollment.models import Subject
 from enrollment.selectors import protocol_current
+from enrollment.services import subject_lock
 
 
 def _refusal(decision: Decision, level: DoseLevel, pending: int) -> str | None:
@@ -39,7 +40,13 @@ def slot_claim(*, actor: AbstractBaseUser, subject: Subject) -> DoseSlot:
         raise Conflict("No dose level is open for enrollment.")
     if DoseSlot.objects.filter(subject=subject).exclude(status=DoseSlot.Status.RELEASED).exists():
         raise Conflict(f"{subject} already holds a dose slot.")
+    return _claim(actor, subject, level, reason=f"Slot claimed at {level.label} on enrollment")
+
+
+def _claim(actor: AbstractBaseUser, subject: Subject, level: DoseLevel, *, reason: str) -> DoseSlot:
+    """A new claimed slot at the open `level` (its row lock held), or Conflict saying why the engine refuses."""
     now = timezone.now()
+    protocol = level.protocol
     pending = selectors.pending_slot_count(level)
     decision = selectors.recommendation(protocol, now=now).decision
     refusal = _refusal(decision, level, pending)
@@ -57,8 +64,34 @@ def slot_claim(*, actor: AbstractBaseUser, subject: Subject) -> DoseSlot:
     )
     save_audited(level, actor=actor, reason=f"Slot ceiling {level.slot_ceiling} at {level.label} on a claim")
     slot = DoseSlot(dose_level=level, subject=subject, claimed_at=now)
-    save_audited(slot, actor=actor, reason=f"Slot claimed at {level.label} on enrollment")
+    save_audited(slot, actor=actor, reason=reason)
     return slot
+
+
+@transaction.atomic
+def slot_move(*, actor: AbstractBaseUser, subject: Subject, reason: str | None) -> DoseSlot:
+    """Move the claimed slot of an enrolled, undosed subject from a level that is no longer open to the open one.
+
+    The engine's checks are those of a new claim (free slot, sentinel), under the open level's lock; the old slot
+    is released and its plan cancelled with the reason, so the infusion is scheduled again at the new level.
+    """
+    reason = require_reason(reason)
+    subject = subject_lock(actor=actor, subject=subject)
+    slot = selectors.dosing_day.claimed_slot(subject)
+    if subject.status != Subject.Status.ENROLLED or slot is None:
+        raise Conflict(f"{subject} holds no claimed dose slot: there is nothing to move.")
+    level = selectors.open_level_for_update(protocol_current())
+    if level is None:
+        raise Conflict("No dose level is open: a signed SRC decision must open one before the slot can move.")
+    if slot.dose_level_id == level.pk:
+        raise Conflict(f"{subject}'s slot is already at the open level {level.level}: there is nothing to move.")
+    why = f"Slot moved from {slot.dose_level.label} to {level.label}: {reason}"
+    plan = selectors.plan_live_for_update(subject)
+    if plan is not None:
+        plan.status = InfusionPlan.Status.CANCELLED
+        save_audited(plan, actor=actor, reason=f"{why} (schedule the infusion again at {level.label})")
+    slot_release(actor=actor, slot=slot, reason=why)
+    return _claim(actor, subject, level, reason=why)  # refused (and all of it rolled back) as a new claim would be
 
 
 @transaction.atomic

@@ -59,6 +59,7 @@ ADMIN_ACTIONS: dict[str, Act] = {
     "enrollment.subject.enroll": Act.ENROLL,
     "enrollment.screening.evaluate_again": Act.RECORD_SCREENING,
     "dosing.doselevel.open_first_level": Act.OPEN_FIRST_LEVEL,
+    "dosing.doseslot.move_to_open_level": Act.ENROLL,
     "safety.notification.resend": Act.RESEND_NOTIFICATION,
 }
 # The admin site's own pages (no clinical data) and the model pages outside the role table.
@@ -116,6 +117,7 @@ API_OPERATIONS: dict[tuple[str, str], Act | None] = {
     ("POST", "/api/v1/subjects/{subject_pk}/dosing/reschedule/"): Act.SCHEDULE_INFUSION,
     ("POST", "/api/v1/subjects/{subject_pk}/dosing/schedule/"): Act.SCHEDULE_INFUSION,
     ("POST", "/api/v1/subjects/{subject_pk}/dosing/screen-failure/"): Act.ENROLL,
+    ("POST", "/api/v1/subjects/{subject_pk}/dosing/slot-move/"): Act.ENROLL,
     ("POST", "/api/v1/subjects/{subject_pk}/lab-results/"): Act.RECORD_AE,
     ("GET", "/api/v1/subjects/{subject_pk}/platelets/"): R,
     ("POST", "/api/v1/subjects/{subject_pk}/temperatures/"): Act.RECORD_AE,

@@ -163,3 +163,49 @@ def test_spacing_names_the_other_subject():
     assert not gate.spacing_problem(
         planned_at=START, others={"S-BJ01-002": START + timedelta(hours=24)}, limits=LIMITS, tz=SHANGHAI
     )
+
+
+# --- the actual start (issue 12, defect 2): the gap and the sentinel on the time the infusion began
+
+
+def actual(started_at, others=None, level_starts=()):
+    return gate.actual_start_problem(
+        started_at=started_at, others=others or {}, level_starts=list(level_starts), limits=LIMITS, tz=SHANGHAI
+    )
+
+
+def test_a_start_23_5_hours_after_another_infusion_breaks_the_gap():
+    previous = START - timedelta(hours=23, minutes=30)
+
+    assert actual(START, {"S-BJ01-002": previous}) == (
+        "S-BJ01-002 was infused at 2026-03-09T09:30+08:00: infusions must start at least 24 hours apart."
+    )
+
+
+@pytest.mark.parametrize("hours", [24, -24, 30])
+def test_a_start_24_hours_or_more_from_another_infusion_keeps_the_gap(hours):
+    assert actual(START, {"S-BJ01-002": START - timedelta(hours=hours)}) == ""
+
+
+def test_a_later_infusion_is_checked_too():
+    assert actual(START, {"S-BJ01-003": START + timedelta(hours=12)}).startswith("S-BJ01-003 was infused at")
+
+
+def test_a_start_inside_the_sentinels_observation_is_refused():
+    sentinel = START - timedelta(days=13, hours=23)
+
+    assert actual(START, level_starts=[sentinel]) == (
+        "The first subject at this level (infused 2026-02-24T10:00+08:00) is observed 14 days: "
+        "no infusion at this level before 2026-03-10T10:00+08:00."
+    )
+
+
+def test_a_start_before_the_sentinel_that_leaves_it_unobserved_is_refused():
+    assert actual(START, level_starts=[START + timedelta(days=3)]) == (
+        "Another subject at this level was infused at 2026-03-13T09:00+08:00, less than 14 days after "
+        "this start: the sentinel must be observed first."
+    )
+
+
+def test_a_start_after_the_sentinels_observation_is_allowed():
+    assert actual(START, level_starts=[START - timedelta(days=14)]) == ""
