@@ -359,3 +359,33 @@ class SrcSignature(SignatureFields):
 
     def __str__(self) -> str:
         return f"{self.printed_name} — {self.meaning} — {self.signed_at:%Y-%m-%d %H:%M} UTC"
+
+
+class DosingDayCorrection(models.Model):
+    """A correction of recorded dosing-day data (D−1, D0 assessment, infusion times, vital signs), with its reason.
+
+    The corrected record keeps its own history; this row says what changed and why in one place, and records the
+    protocol deviation when the corrected data breaks a rule that the original had passed."""
+
+    class Record(models.TextChoices):
+        RECONFIRMATION = "reconfirmation", "D−1 reconfirmation"
+        ASSESSMENT = "assessment", "D0 pre-infusion assessment"
+        INFUSION = "infusion", "Infusion times"
+        VITAL_SIGNS = "vital_signs", "Vital signs"
+
+    subject = models.ForeignKey("enrollment.Subject", on_delete=models.PROTECT, related_name="dosing_corrections")
+    record = models.CharField(max_length=20, choices=Record.choices)
+    record_id = models.PositiveBigIntegerField()
+    changes = models.JSONField(help_text="Each changed field: [old, new] as text.")
+    reason = models.TextField()
+    deviation = models.TextField(blank=True, help_text="The rule the corrected data breaks, and why (a deviation).")
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    corrected_at = models.DateTimeField()
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["-corrected_at", "-pk"]
+        permissions = [("correct_dosingday", "Can correct recorded dosing-day data, with a reason")]
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.get_record_display()} corrected {self.corrected_at:%Y-%m-%d %H:%M} UTC"

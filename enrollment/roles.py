@@ -44,6 +44,7 @@ READABLE_MODELS = (
     "dosing.preinfusionassessment",
     "dosing.vitalsigns",
     "dosing.postinfusiondraw",
+    "dosing.dosingdaycorrection",
     "safety.notification",
 )
 
@@ -70,6 +71,7 @@ class Act(StrEnum):
     RECORD_ASSESSMENT = "record_assessment"
     RECORD_INFUSION = "record_infusion"
     RECORD_DRAW = "record_draw"
+    CORRECT_DOSING_DAY = "correct_dosing_day"
     CREATE_VISIT_SCHEDULE = "create_visit_schedule"
     RECORD_VISIT = "record_visit"
     MARK_VISIT_MISSED = "mark_visit_missed"
@@ -115,6 +117,9 @@ ACTS: dict[Act, ActSpec] = {
     Act.RECORD_RECONFIRMATION: ActSpec("D−1 reconfirmation", ("dosing.add_reconfirmation",)),
     Act.RECORD_ASSESSMENT: ActSpec("D0 assessment", ("dosing.add_preinfusionassessment",)),
     Act.RECORD_INFUSION: ActSpec("infusion", ("dosing.add_infusion",)),
+    Act.CORRECT_DOSING_DAY: ActSpec(
+        "correct D−1, D0 assessment, infusion times, vital signs (with reason)", ("dosing.correct_dosingday",)
+    ),
     Act.RECORD_DRAW: ActSpec("post-infusion draws", ("dosing.add_postinfusiondraw",)),
     Act.CREATE_VISIT_SCHEDULE: ActSpec("create the visit schedule", ("safety.add_visit",)),
     Act.RECORD_VISIT: ActSpec("record a visit", ("safety.change_visit",)),
@@ -170,6 +175,7 @@ SITE_STAFF_ACTS = frozenset(
         Act.RECORD_ASSESSMENT,
         Act.RECORD_INFUSION,
         Act.RECORD_DRAW,
+        Act.CORRECT_DOSING_DAY,
         Act.CREATE_VISIT_SCHEDULE,
         Act.RECORD_VISIT,
         Act.MARK_VISIT_MISSED,

@@ -6,8 +6,22 @@ cancels the reminders that no longer apply; a subject leaving the trial closes i
 composed here, above all three, and the API and the admin call it.
 """
 
-from ctit_trial.journey.dosing_day import infusion_gate_fail, infusion_record, infusion_reschedule
+from ctit_trial.journey.dosing_day import (
+    infusion_gate_fail,
+    infusion_record,
+    infusion_reschedule,
+    infusion_times_correct,
+    vital_signs_correct,
+)
 from ctit_trial.journey.enrollment import subject_enroll
 from ctit_trial.journey.lifecycle import subject_discontinue
 
-__all__ = ["infusion_gate_fail", "infusion_record", "infusion_reschedule", "subject_discontinue", "subject_enroll"]
+__all__ = [
+    "infusion_gate_fail",
+    "infusion_record",
+    "infusion_reschedule",
+    "infusion_times_correct",
+    "subject_discontinue",
+    "subject_enroll",
+    "vital_signs_correct",
+]

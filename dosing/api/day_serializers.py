@@ -59,6 +59,51 @@ class VitalSignsSerializer(serializers.Serializer):
     spo2_percent = serializers.IntegerField(min_value=50, max_value=100)
 
 
+# --- corrections of recorded dosing-day data (a reason always; a deviation reason when the correction breaks a rule)
+
+
+def _reason():
+    return serializers.CharField(max_length=1000, help_text="Why the record is corrected (kept in the audit trail).")
+
+
+def _deviation_reason():
+    return serializers.CharField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Needed when the corrected data breaks a rule the recorded step passed: the protocol deviation.",
+    )
+
+
+class ReconfirmationCorrectionSerializer(ReconfirmationWriteSerializer):
+    reason = _reason()
+    deviation_reason = _deviation_reason()
+
+
+class AssessmentCorrectionSerializer(AssessmentWriteSerializer):
+    reason = _reason()
+    deviation_reason = _deviation_reason()
+
+
+class InfusionTimesCorrectionSerializer(serializers.Serializer):
+    started_at = AwareDateTimeField(help_text="The corrected start, with its UTC offset.")
+    ended_at = AwareDateTimeField(help_text="The corrected end, with its UTC offset.")
+    vitals_before_measured_at = AwareDateTimeField(
+        required=False, allow_null=True, default=None, help_text="When the vital signs before moved with the start."
+    )
+    vitals_after_measured_at = AwareDateTimeField(
+        required=False, allow_null=True, default=None, help_text="When the vital signs after moved with the end."
+    )
+    reason = _reason()
+    deviation_reason = _deviation_reason()
+
+
+class VitalSignsCorrectionSerializer(VitalSignsSerializer):
+    phase = serializers.ChoiceField(choices=VitalSigns.Phase.choices, help_text="Which set: before or after.")
+    reason = _reason()
+
+
 class InfusionWriteSerializer(serializers.Serializer):
     product_lot = serializers.CharField(max_length=40)
     product_viable_cells = serializers.IntegerField(min_value=1, help_text="Viable cells in the product.")

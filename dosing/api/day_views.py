@@ -120,6 +120,42 @@ SlotMoveView = _action(
     status=200,
 )
 
+CORRECTIONS = {
+    "reconfirmation": (
+        s.ReconfirmationCorrectionSerializer,
+        services.reconfirmation_correct,
+        "Correct the D−1 reconfirmation (with a reason): the plan is blocked or cleared again from the result.",
+    ),
+    "assessment": (
+        s.AssessmentCorrectionSerializer,
+        services.assessment_correct,
+        "Correct the D0 pre-infusion assessment (with a reason); after the infusion, the checklist is evaluated "
+        "again at its start.",
+    ),
+    "infusion": (
+        s.InfusionTimesCorrectionSerializer,
+        journey.infusion_times_correct,
+        "Correct the infusion's start and end (with a reason): gap, sentinel and checklist checked again, draws' "
+        "deviations recomputed, the visit schedule moved with D0.",
+    ),
+    "vital-signs": (
+        s.VitalSignsCorrectionSerializer,
+        journey.vital_signs_correct,
+        "Correct the vital signs before or after the infusion (with a reason); they must fit the infusion day.",
+    ),
+}
+CorrectionViews = {
+    record: _action(
+        f"{record.title().replace('-', '')}CorrectionView",
+        serializer,
+        service,
+        Act.CORRECT_DOSING_DAY,
+        summary,
+        status=200,
+    )
+    for record, (serializer, service, summary) in CORRECTIONS.items()
+}
+
 
 class ChecklistQuerySerializer(drf_serializers.Serializer):
     start = AwareDateTimeField(required=False, help_text="Intended start (default: the planned time).")

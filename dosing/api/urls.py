@@ -29,6 +29,14 @@ urlpatterns = [
         name="dosing-screen-failure",
     ),
     path("subjects/<int:subject_pk>/dosing/slot-move/", day_views.SlotMoveView.as_view(), name="dosing-slot-move"),
+    *(
+        path(
+            f"subjects/<int:subject_pk>/dosing/corrections/{record}/",
+            view.as_view(),
+            name=f"dosing-correction-{record}",
+        )
+        for record, view in day_views.CorrectionViews.items()
+    ),
     path("dosing/today/", day_views.TodayView.as_view(), name="dosing-today"),
     *router.urls,
 ]

@@ -262,3 +262,48 @@ def actual_start_problem(
             f"{limits.sentinel_days} days after this start: the sentinel must be observed first."
         )
     return ""
+
+
+# Physiological plausibility of recorded vital signs (an entry outside is a typo, not a measurement).
+VITAL_RANGES: dict[str, tuple[Decimal, Decimal, str]] = {
+    "temperature_c": (Decimal(30), Decimal(45), "°C"),
+    "heart_rate_bpm": (Decimal(20), Decimal(250), "/min"),
+    "systolic_mmhg": (Decimal(40), Decimal(300), "mmHg"),
+    "diastolic_mmhg": (Decimal(20), Decimal(200), "mmHg"),
+    "respiratory_rate": (Decimal(4), Decimal(80), "/min"),
+    "spo2_percent": (Decimal(50), Decimal(100), "%"),
+}
+VITALS_AFTER_END_HOURS = 12
+
+
+def vital_signs_problems(
+    values: Mapping[str, Any], *, phase: str, started_at: datetime, ended_at: datetime, tz: tzinfo
+) -> dict[str, str]:
+    """What is implausible in one set of vital signs around the infusion, by field ({} when nothing is).
+
+    Before: on the infusion day (site-local) and not after the start. After: not before the end and within
+    `VITALS_AFTER_END_HOURS` of it. Each value within its physiological range; diastolic below systolic."""
+    problems = {}
+    measured, day = values["measured_at"], started_at.astimezone(tz).date()
+    if phase == "before" and measured > started_at:
+        problems["measured_at"] = "Vital signs before must be taken before the start."
+    elif phase == "before" and measured.astimezone(tz).date() != day:
+        problems["measured_at"] = (
+            f"Vital signs before are taken on the infusion day ({day}); these were taken on "
+            f"{measured.astimezone(tz).date()}."
+        )
+    elif phase == "after" and measured < ended_at:
+        problems["measured_at"] = "Vital signs after must be taken after the end."
+    elif phase == "after" and measured > ended_at + timedelta(hours=VITALS_AFTER_END_HOURS):
+        problems["measured_at"] = (
+            f"Vital signs after are taken within {VITALS_AFTER_END_HOURS} hours of the end "
+            f"({fmt_instant(ended_at, tz)}); these were taken at {fmt_instant(measured, tz)}."
+        )
+    for name, (low, high, unit) in VITAL_RANGES.items():
+        value = values.get(name)
+        if value is not None and not low <= Decimal(value) <= high:
+            problems[name] = f"{value} is outside the plausible range {low}–{high} {unit}."
+    systolic, diastolic = values.get("systolic_mmhg"), values.get("diastolic_mmhg")
+    if "diastolic_mmhg" not in problems and systolic is not None and diastolic is not None and diastolic >= systolic:
+        problems["diastolic_mmhg"] = f"The diastolic pressure ({diastolic}) must be below the systolic ({systolic})."
+    return problems

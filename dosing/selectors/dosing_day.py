@@ -58,9 +58,11 @@ def _latest(*values):
     return max(present) if present else None
 
 
-def gate_facts(plan: InfusionPlan, *, start: datetime) -> gate.GateFacts:
-    """The D0 checklist's facts: the D−1 result, the D0 assessment and the screening history merged."""
-    reconfirmation, assessment = reconfirmation_of(plan), assessment_of(plan)
+def gate_facts(
+    plan: InfusionPlan, *, start: datetime, assessment: PreInfusionAssessment | None = None
+) -> gate.GateFacts:
+    """The D0 checklist's facts: the D−1 result, the D0 assessment (or a corrected one) and the screening history."""
+    reconfirmation, assessment = reconfirmation_of(plan), assessment or assessment_of(plan)
     screening = screening_current(plan.subject)
     return gate.GateFacts(
         start=start,
@@ -82,10 +84,14 @@ def gate_facts(plan: InfusionPlan, *, start: datetime) -> gate.GateFacts:
     )
 
 
-def pre_infusion_checklist(plan: InfusionPlan, *, start: datetime | None = None) -> list[gate.ChecklistItem]:
-    """The D0 checklist for an infusion starting at `start` (default: the planned time)."""
+def pre_infusion_checklist(
+    plan: InfusionPlan, *, start: datetime | None = None, assessment: PreInfusionAssessment | None = None
+) -> list[gate.ChecklistItem]:
+    """The D0 checklist for an infusion starting at `start` (default: the planned time); `assessment` stands in for
+    the recorded one (a correction checked before it is saved)."""
     start = start or plan.planned_at
-    return gate.checklist(gate_facts(plan, start=start), limits=gate_limits(), tz=plan.subject.site.zone)
+    facts = gate_facts(plan, start=start, assessment=assessment)
+    return gate.checklist(facts, limits=gate_limits(), tz=plan.subject.site.zone)
 
 
 @dataclass

@@ -1,5 +1,11 @@
 """Every write of the dosing app (services/selectors style): import from here."""
 
+from dosing.services.corrections import (
+    assessment_correct,
+    infusion_times_correct,
+    reconfirmation_correct,
+    vital_signs_correct,
+)
 from dosing.services.gate import assessment_record, reconfirmation_record
 from dosing.services.infusion import draw_record, infusion_record
 from dosing.services.levels import dose_level_open_first, dose_levels_apply_src, dose_levels_load
@@ -9,6 +15,10 @@ from dosing.services.src import src_decision_record, src_decision_sign
 from dosing.services.withdrawal import infusion_withdraw
 
 __all__ = [
+    "assessment_correct",
+    "infusion_times_correct",
+    "reconfirmation_correct",
+    "vital_signs_correct",
     "assessment_record",
     "dose_level_open_first",
     "dose_levels_apply_src",

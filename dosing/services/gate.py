@@ -35,6 +35,18 @@ def _future(instant: datetime | None, now: datetime) -> str | None:
     return "This time is in the future." if instant is not None and instant > now else None
 
 
+def reconfirmation_errors(
+    *, drawn_at: datetime, platelets: Decimal, bleeding: bool, bleeding_details: str, d_minus_1: date, tz
+) -> dict[str, str | None]:
+    """What is wrong with a D−1 result, field by field (recording it or correcting it)."""
+    return {
+        "drawn_at": _future(drawn_at, timezone.now())
+        or gate.draw_day_problem(drawn_at=drawn_at, d_minus_1_day=d_minus_1, tz=tz),
+        "platelets": "A platelet count cannot be negative." if platelets < 0 else None,
+        "bleeding_details": "Describe the bleeding." if bleeding and not bleeding_details.strip() else None,
+    }
+
+
 @transaction.atomic
 def reconfirmation_record(
     *,
@@ -50,12 +62,14 @@ def reconfirmation_record(
     tz, now = plan.subject.site.zone, timezone.now()
     platelets = Decimal(platelets).quantize(Decimal("0.1"))  # as stored, so every entry route reads the same
     raise_if_any(
-        {
-            "drawn_at": _future(drawn_at, now)
-            or gate.draw_day_problem(drawn_at=drawn_at, d_minus_1_day=plan.d_minus_1, tz=tz),
-            "platelets": "A platelet count cannot be negative." if platelets < 0 else None,
-            "bleeding_details": "Describe the bleeding." if bleeding and not bleeding_details.strip() else None,
-        }
+        reconfirmation_errors(
+            drawn_at=drawn_at,
+            platelets=platelets,
+            bleeding=bleeding,
+            bleeding_details=bleeding_details,
+            d_minus_1=plan.d_minus_1,
+            tz=tz,
+        )
     )
     if plan.reconfirmations.filter(d_minus_1=plan.d_minus_1).exists():
         raise Conflict(f"The D−1 ({plan.d_minus_1}) reconfirmation of {plan.subject} is already recorded.")
@@ -92,37 +106,38 @@ def assessment_record(
 ) -> PreInfusionAssessment:
     """Record the D0 pre-infusion assessment: the baseline count and what happened since screening."""
     plan = _scheduled_plan(actor, subject, step="The D0 pre-infusion assessment")
-    site, now = plan.subject.site, timezone.now()
-    d0, today = plan.d_minus_1 + timedelta(days=1), site.local_date(now)
-    raise_if_any(
-        {
-            "baseline_drawn_at": _future(baseline_drawn_at, now)
-            or (
-                f"The baseline is drawn on D0 ({d0}); this was drawn on {site.local_date(baseline_drawn_at)}."
-                if site.local_date(baseline_drawn_at) != d0
-                else None
-            ),
-            "baseline_platelets": "A platelet count cannot be negative." if baseline_platelets < 0 else None,
-            "transfusion_since_screening_at": _future(transfusion_since_screening_at, now),
-            "thrombopoietic_since_screening_on": _future_day(thrombopoietic_since_screening_on, today),
-            "surgery_since_screening_on": _future_day(surgery_since_screening_on, today),
-        }
-    )
+    d0 = plan.d_minus_1 + timedelta(days=1)
+    values = {
+        "baseline_platelets": baseline_platelets,
+        "baseline_drawn_at": baseline_drawn_at,
+        "transfusion_since_screening_at": transfusion_since_screening_at,
+        "thrombopoietic_since_screening_on": thrombopoietic_since_screening_on,
+        "surgery_since_screening_on": surgery_since_screening_on,
+    }
+    now = timezone.now()
+    raise_if_any(assessment_errors(values, d0=d0, site=plan.subject.site, now=now))
     if plan.assessments.filter(d0=d0).exists():
         raise Conflict(f"The D0 ({d0}) pre-infusion assessment of {plan.subject} is already recorded.")
-    assessment = PreInfusionAssessment(
-        plan=plan,
-        d0=d0,
-        baseline_platelets=baseline_platelets,
-        baseline_drawn_at=baseline_drawn_at,
-        transfusion_since_screening_at=transfusion_since_screening_at,
-        thrombopoietic_since_screening_on=thrombopoietic_since_screening_on,
-        surgery_since_screening_on=surgery_since_screening_on,
-        recorded_by=actor,
-        recorded_at=now,
-    )
+    assessment = PreInfusionAssessment(plan=plan, d0=d0, recorded_by=actor, recorded_at=now, **values)
     save_audited(assessment, actor=actor, reason="D0 pre-infusion assessment recorded")
     return assessment
+
+
+def assessment_errors(values: dict, *, d0: date, site, now: datetime) -> dict[str, str | None]:
+    """What is wrong with a D0 assessment, field by field (recording it or correcting it)."""
+    drawn, today = values["baseline_drawn_at"], site.local_date(now)
+    return {
+        "baseline_drawn_at": _future(drawn, now)
+        or (
+            f"The baseline is drawn on D0 ({d0}); this was drawn on {site.local_date(drawn)}."
+            if site.local_date(drawn) != d0
+            else None
+        ),
+        "baseline_platelets": "A platelet count cannot be negative." if values["baseline_platelets"] < 0 else None,
+        "transfusion_since_screening_at": _future(values["transfusion_since_screening_at"], now),
+        "thrombopoietic_since_screening_on": _future_day(values["thrombopoietic_since_screening_on"], today),
+        "surgery_since_screening_on": _future_day(values["surgery_since_screening_on"], today),
+    }
 
 
 def _future_day(day: date | None, today: date) -> str | None:

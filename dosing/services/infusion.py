@@ -22,7 +22,7 @@ EARLY = Infusion.EarlyStop
 
 
 def infusion_errors(
-    data: dict[str, Any], *, now: datetime, check: gate.DoseCheck, tolerance: Decimal
+    data: dict[str, Any], *, now: datetime, check: gate.DoseCheck, tolerance: Decimal, tz
 ) -> dict[str, str | None]:
     """What is wrong with the infusion data, field by field."""
     started, ended, fraction, early = (
@@ -50,14 +50,17 @@ def infusion_errors(
             if check.beyond_tolerance and fraction == 100 and not data["dose_deviation_reason"]
             else None
         ),
-        "vitals_before": "Vital signs before must be taken before the start."
-        if before["measured_at"] > started
-        else None,
-        "vitals_after": "Vital signs after must be taken after the end." if after["measured_at"] < ended else None,
+        **{
+            f"vitals_{phase}": " ".join(
+                gate.vital_signs_problems(values, phase=phase, started_at=started, ended_at=ended, tz=tz).values()
+            )
+            or None
+            for phase, values in (("before", before), ("after", after))
+        },
     }
 
 
-def _start_problem(plan: InfusionPlan, started_at: datetime, limits: gate.GateLimits) -> str:
+def start_problem(plan: InfusionPlan, started_at: datetime, limits: gate.GateLimits) -> str:
     """The minimum gap and the sentinel rule on the actual start (the caller holds the level's lock)."""
     level, tz = plan.slot.dose_level, plan.subject.site.zone
     others = Infusion.objects.filter(dose_level__protocol=level.protocol).exclude(subject=plan.subject)
@@ -122,8 +125,10 @@ def infusion_record(*, actor: AbstractBaseUser, subject: Subject, **data) -> Inf
         level_cells=level.viable_cells,
         limits=limits,
     )
-    errors = infusion_errors(data, now=now, check=check, tolerance=limits.dose_tolerance_percent)
-    errors["started_at"] = errors["started_at"] or _start_problem(plan, data["started_at"], limits) or None
+    errors = infusion_errors(
+        data, now=now, check=check, tolerance=limits.dose_tolerance_percent, tz=plan.subject.site.zone
+    )
+    errors["started_at"] = errors["started_at"] or start_problem(plan, data["started_at"], limits) or None
     deviation = None if errors["started_at"] else _timing_deviation_problem(plan, data)  # a refused start: no more
     raise_if_any({**errors, "timing_deviation_reason": deviation})
     failing = gate.blocking(selectors.pre_infusion_checklist(plan, start=data["started_at"]))
