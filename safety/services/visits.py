@@ -101,15 +101,24 @@ def _require_follow_up_open(visit: Visit) -> None:
         raise Conflict(f"The follow-up of {visit.subject} is closed out: its visits can no longer be changed.")
 
 
+def _visit_date_error(subject: Subject, visit_date: date) -> str | None:
+    """A visit takes place between the infusion day (D0 itself allowed) and site-local today, after consent."""
+    today = selectors.site_today(subject.site, now=timezone.now())
+    if visit_date > today:
+        return f"The visit date cannot be in the future (today at {subject.site.code} is {today})."
+    d0 = selectors.subject_d0(subject)
+    if d0 is not None and visit_date < d0:
+        return f"The visit date cannot be before the infusion day ({d0})."
+    consented = selectors.consent_date_of(subject)
+    if consented is not None and visit_date < consented:
+        return f"The visit date cannot be before the subject's consent ({consented})."
+    return None
+
+
 def visit_errors(visit: Visit, *, visit_date: date, platelets: Decimal | None) -> dict[str, str | None]:
-    """What is wrong with recording a visit on this date with this count (site-local today)."""
-    today = selectors.site_today(visit.subject.site, now=timezone.now())
+    """What is wrong with recording a visit on this date with this count."""
     return {
-        "visit_date": (
-            f"The visit date cannot be in the future (today at {visit.subject.site.code} is {today})."
-            if visit_date > today
-            else None
-        ),
+        "visit_date": _visit_date_error(visit.subject, visit_date),
         "platelets": "A platelet count cannot be negative." if platelets is not None and platelets < 0 else None,
     }
 
