@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ctit_trial.audit import require_reason, save_audited
@@ -66,13 +67,16 @@ def visit_schedule_create(*, actor: AbstractBaseUser, infusion: Infusion) -> lis
 
 @transaction.atomic
 def visit_schedule_shift(*, actor: AbstractBaseUser, infusion: Infusion, reason: str | None) -> list[Visit]:
-    """Move the planned, not yet recorded visits to the infusion's (corrected) D0; returns the visits moved."""
+    """Move the planned, not yet recorded visits, and the D0 visit (the infusion day itself), to the infusion's
+    (corrected) D0; returns the visits moved."""
     reason = require_reason(reason)
     subject = subject_lock(infusion.subject)
     infusion.subject = subject
     d0, schedule = _schedule(infusion)
     moved = []
-    planned = Visit.objects.select_for_update().filter(subject=subject, status=Visit.Status.PLANNED)
+    planned = Visit.objects.select_for_update().filter(
+        Q(status=Visit.Status.PLANNED) | Q(definition__target_day=0), subject=subject
+    )
     for visit in planned.order_by("target_date", "pk"):
         placed = schedule[visit.definition_id][1]
         wanted = (placed.target_date, placed.earliest, placed.latest)

@@ -150,7 +150,7 @@ def test_a_visit_is_missed_once_its_window_closed_and_may_still_be_recorded_late
     assert (late.status, late.deviation) == (Visit.Status.DONE, True)
 
 
-def test_shift_moves_only_planned_unrecorded_visits(scheduled, infusion, member, clock):
+def test_shift_moves_the_planned_visits_and_the_d0_visit_with_the_infusion_day(scheduled, infusion, member, clock):
     clock(datetime(2026, 6, 3, 4, 0, tzinfo=UTC))
     record(scheduled["D0"], member, date(2026, 6, 2))
     infusion.started_at = datetime(2026, 6, 3, 1, 0, tzinfo=UTC)  # corrected: 09:00 on 3 June in Shanghai
@@ -162,8 +162,8 @@ def test_shift_moves_only_planned_unrecorded_visits(scheduled, infusion, member,
     moved = services.visit_schedule_shift(actor=system_actor(), infusion=infusion, reason="Infusion time corrected")
 
     visits = {v.definition.code: v for v in selectors.visits_of(infusion.subject)}
-    assert [v.definition.code for v in moved] == ["D2", "D3", "D7", "D14", "D28", "D30"]
-    assert visits["D0"].target_date == date(2026, 6, 2)  # recorded: left as it was
+    assert [v.definition.code for v in moved] == ["D0", "D2", "D3", "D7", "D14", "D28", "D30"]
+    assert visits["D0"].target_date == date(2026, 6, 3)  # the infusion day itself, recorded or not
     assert (visits["D7"].target_date, visits["D7"].window_earliest, visits["D7"].window_latest) == (
         date(2026, 6, 10),
         date(2026, 6, 9),
