@@ -12,7 +12,7 @@ from dosing import (
     services,
 )
 from dosing.charts import escalation_chart_png
-from dosing.models import DoseLevel, DoseSlot, DosingDayCorrection, SrcDecision, SrcSignature
+from dosing.models import DoseLevel, DoseSlot, SrcDecision, SrcSignature
 from dosing.rules.live import outcome_letter
 from enrollment.roles import Act
 from enrollment.selectors import protocol_current, subjects_visible_to
@@ -136,14 +136,3 @@ class SrcDecisionAdmin(ReadOnlyAdmin):
     list_display = ["meeting_date", "recommended_action", "decision", "dose_level", "status", "effective_at"]
     list_filter = ["status", "decision"]
     inlines = [SrcSignatureInline]
-
-
-@admin.register(DosingDayCorrection)
-class DosingDayCorrectionAdmin(ReadOnlyAdmin):
-    """Corrections of recorded dosing-day data: what changed, why, and the deviation when one was recorded."""
-
-    site_path = "subject__site"
-    list_display = ["subject", "record", "corrected_at", "corrected_by", "reason", "deviation"]
-    list_filter = ["record"]
-    search_fields = ["subject__study_number"]
-    list_select_related = ["subject", "corrected_by"]

@@ -3,6 +3,7 @@ the dosing services, and the "Dosing today" page (who has D−1 today, who is do
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -10,7 +11,15 @@ from django.utils import timezone
 from ctit_trial import journey
 from ctit_trial.admin_base import ReadOnlyInline, ServiceAddAdmin, ServiceAddForm
 from dosing import selectors, services
-from dosing.models import Infusion, InfusionPlan, PostInfusionDraw, PreInfusionAssessment, Reconfirmation, VitalSigns
+from dosing.models import (
+    DosingDayCorrection,
+    Infusion,
+    InfusionPlan,
+    PostInfusionDraw,
+    PreInfusionAssessment,
+    Reconfirmation,
+    VitalSigns,
+)
 from enrollment.models import Subject
 from enrollment.roles import Act
 from enrollment.selectors import sites_of_member, sites_visible_to
@@ -194,3 +203,124 @@ class PostInfusionDrawAdmin(ServiceAddAdmin):
     list_display = ["infusion", "minutes_after_end", "drawn_at", "platelets", "deviation"]
     list_filter = ["deviation", "minutes_after_end"]
     search_fields = ["infusion__subject__study_number"]
+
+
+# --- corrections of recorded dosing-day data: one form, each blank field keeps the recorded value
+
+CORRECTABLE = {
+    DosingDayCorrection.Record.RECONFIRMATION: ["drawn_at", "platelets", "bleeding", "bleeding_details"],
+    DosingDayCorrection.Record.ASSESSMENT: [
+        "baseline_platelets",
+        "baseline_drawn_at",
+        "transfusion_since_screening_at",
+        "thrombopoietic_since_screening_on",
+        "surgery_since_screening_on",
+    ],
+    DosingDayCorrection.Record.INFUSION: [
+        "started_at",
+        "ended_at",
+        "vitals_before_measured_at",
+        "vitals_after_measured_at",
+    ],
+    DosingDayCorrection.Record.VITAL_SIGNS: VITAL_FIELDS,
+}
+CLEARABLE = {"transfusion_since_screening_at", "thrombopoietic_since_screening_on", "surgery_since_screening_on"}
+KEEP = "Blank: keep the recorded value."
+
+
+def _correction_fields() -> dict[str, forms.Field]:
+    model_fields = {
+        **{name: Reconfirmation._meta.get_field(name) for name in CORRECTABLE["reconfirmation"]},
+        **{name: PreInfusionAssessment._meta.get_field(name) for name in CORRECTABLE["assessment"]},
+        **{name: VitalSigns._meta.get_field(name) for name in VITAL_FIELDS},
+        "started_at": Infusion._meta.get_field("started_at"),
+        "ended_at": Infusion._meta.get_field("ended_at"),
+        "vitals_before_measured_at": VitalSigns._meta.get_field("measured_at"),
+        "vitals_after_measured_at": VitalSigns._meta.get_field("measured_at"),
+    }
+    fields = {}
+    for name, model_field in model_fields.items():
+        field = model_field.formfield(required=False)
+        if name == "bleeding":
+            field = forms.NullBooleanField(required=False)
+        field.help_text = KEEP
+        fields[name] = field
+    fields["clear"] = forms.MultipleChoiceField(
+        required=False,
+        choices=[(name, name.replace("_", " ")) for name in sorted(CLEARABLE)],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="D0 assessment: events since screening to set to 'none'.",
+    )
+    fields["phase"] = forms.ChoiceField(required=False, choices=[("", "—"), *VitalSigns.Phase.choices])
+    fields["deviation_reason"] = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed when the corrected data breaks a rule the step had passed: recorded as a deviation.",
+    )
+    return fields
+
+
+CorrectionFormBase = type("CorrectionFormBase", (SubjectServiceForm,), _correction_fields())
+
+
+class DosingDayCorrectionForm(CorrectionFormBase):
+    """Correct one recorded dosing-day record of the subject through its service, with a reason."""
+
+    subject_statuses = (Subject.Status.ENROLLED, Subject.Status.DOSED)
+
+    class Meta:
+        model = DosingDayCorrection
+        fields = ["record", "reason"]
+
+    def run_service(self, actor, cleaned):
+        subject, record = cleaned["subject"], cleaned["record"]
+        current = self._recorded(subject, record, cleaned.get("phase") or "")
+        values = {
+            name: None if name in cleaned["clear"] else current[name] if cleaned.get(name) is None else cleaned[name]
+            for name in CORRECTABLE[record]
+        }
+        common = {"actor": actor, "subject": subject, "reason": cleaned["reason"]}
+        if record == DosingDayCorrection.Record.VITAL_SIGNS:
+            return journey.vital_signs_correct(**common, phase=cleaned["phase"], **values)
+        common["deviation_reason"] = cleaned.get("deviation_reason") or ""
+        if record == DosingDayCorrection.Record.INFUSION:
+            return journey.infusion_times_correct(**common, **values)
+        if record == DosingDayCorrection.Record.ASSESSMENT:
+            return services.assessment_correct(**common, **values)
+        return services.reconfirmation_correct(**common, **values)
+
+    def _recorded(self, subject, record: str, phase: str) -> dict:
+        """The values on record (the ones a blank field keeps); a form error when there is nothing to correct."""
+        if record == DosingDayCorrection.Record.VITAL_SIGNS:
+            if not phase:
+                raise ValidationError({"phase": "Say which vital signs: before or after the infusion."})
+            row = VitalSigns.objects.filter(infusion__subject=subject, phase=phase).first()
+        elif record == DosingDayCorrection.Record.INFUSION:
+            row = Infusion.objects.filter(subject=subject).first()
+        else:
+            model = Reconfirmation if record == DosingDayCorrection.Record.RECONFIRMATION else PreInfusionAssessment
+            row = model.objects.filter(plan__subject=subject).exclude(plan__status="cancelled").order_by("-pk").first()
+        if row is None:
+            raise ValidationError({"record": f"{subject} has no such record to correct."})
+        if record == DosingDayCorrection.Record.INFUSION:
+            vitals = {v.phase: v.measured_at for v in row.vital_signs.all()}
+            return {
+                "started_at": row.started_at,
+                "ended_at": row.ended_at,
+                "vitals_before_measured_at": vitals.get("before"),
+                "vitals_after_measured_at": vitals.get("after"),
+            }
+        return {name: getattr(row, name) for name in CORRECTABLE[record]}
+
+
+@admin.register(DosingDayCorrection)
+class DosingDayCorrectionAdmin(ServiceAddAdmin):
+    """Corrections of recorded dosing-day data: what changed, why, and the deviation when one was recorded."""
+
+    add_form = DosingDayCorrectionForm
+    add_act = Act.CORRECT_DOSING_DAY
+    site_path = "subject__site"
+    list_display = ["subject", "record", "corrected_at", "corrected_by", "reason", "deviation"]
+    list_filter = ["record"]
+    search_fields = ["subject__study_number"]
+    list_select_related = ["subject", "corrected_by"]

@@ -45,6 +45,8 @@ READABLE_MODELS = (
     "dosing.vitalsigns",
     "dosing.postinfusiondraw",
     "dosing.dosingdaycorrection",
+    "safety.labresult",
+    "safety.temperaturerecord",
     "safety.notification",
 )
 

@@ -10,8 +10,17 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
-from ctit_trial.admin_base import REASON_REQUIRED, AuditedAdmin, ReadOnlyAdmin, ReadOnlyInline, ReasonForChangeForm
+from ctit_trial.admin_base import (
+    REASON_REQUIRED,
+    AuditedAdmin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ReasonForChangeForm,
+    ServiceAddAdmin,
+    ServiceAddForm,
+)
 from ctit_trial.signatures import signature_display
+from enrollment.models import Subject
 from enrollment.roles import Act
 from enrollment.selectors import sites_of_member, subjects_visible_to
 from safety import (
@@ -19,7 +28,19 @@ from safety import (
     selectors,
     services,
 )
-from safety.models import AdverseEvent, CtcaeTerm, DltAdjudication, DltAssessment, SaeReport, Visit, VisitDefinition
+from safety.api.serializers import LAB_UNITS
+from safety.models import (
+    AdverseEvent,
+    CtcaeTerm,
+    DltAdjudication,
+    DltAssessment,
+    LabResult,
+    SaeReport,
+    TemperatureRecord,
+    Visit,
+    VisitDefinition,
+)
+from safety.rules.units import TERM_ANALYTES
 from safety.selectors.adverse_events import AE_RELATED
 
 
@@ -238,3 +259,72 @@ class SaeReportAdmin(ReadOnlyAdmin):
     @admin.display(boolean=True, description="Valid (AE unchanged since signing)")
     def still_valid(self, report):
         return selectors.sae_report_valid(report.adverse_event)
+
+
+# --- lab results and temperatures, graded by CTCAE through the same services as the API
+
+
+class SubjectResultForm(ServiceAddForm):
+    """A result of a dosed subject of one of the user's sites, recorded through its grading service."""
+
+    subject = forms.ModelChoiceField(queryset=Subject.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        subjects = Subject.objects.filter(site__in=sites_of_member(self.request.user), infusion__isnull=False)
+        self.fields["subject"].queryset = subjects.select_related("site")
+
+    def service_values(self, cleaned: dict) -> dict:
+        """The record's own fields (the admin's form factory adds `subject` to Meta.fields: it is passed apart)."""
+        return {name: cleaned[name] for name in self.Meta.fields if name not in ("subject", "analyte")}
+
+
+class LabResultForm(SubjectResultForm):
+    analyte = forms.ChoiceField(choices=[(term, term.replace("_", " ")) for term in TERM_ANALYTES])
+    unit = forms.CharField(max_length=10, help_text=f"Per analyte: {LAB_UNITS}.")
+
+    class Meta:
+        model = LabResult
+        fields = ["observed_on", "value", "unit", "lln", "uln", "baseline", "baseline_reason", "on_anticoagulation"]
+        help_texts = {
+            "value": "As reported, in the unit below.",
+            "baseline": "Blank: the subject's screening value. Otherwise in the unit below, with the reason.",
+        }
+
+    def run_service(self, actor, cleaned):
+        values = self.service_values(cleaned)
+        services.lab_result_grade(actor=actor, subject=cleaned["subject"], analyte=cleaned["analyte"], **values)
+        return LabResult.objects.filter(subject=cleaned["subject"]).latest("pk")
+
+
+@admin.register(LabResult)
+class LabResultAdmin(ServiceAddAdmin):
+    add_form = LabResultForm
+    add_act = Act.RECORD_AE
+    site_path = "subject__site"
+    list_display = ["subject", "ctcae_term", "observed_on", "value", "unit", "grade", "action", "adverse_event"]
+    list_filter = ["ctcae_term", "grade"]
+    search_fields = ["subject__study_number"]
+    list_select_related = ["subject", "ctcae_term", "adverse_event"]
+
+
+class TemperatureForm(SubjectResultForm):
+    class Meta:
+        model = TemperatureRecord
+        fields = ["measured_at", "temperature_c", "sustained_hours", "source"]
+
+    def run_service(self, actor, cleaned):
+        values = self.service_values(cleaned)
+        services.temperature_record(actor=actor, subject=cleaned["subject"], **values)
+        return TemperatureRecord.objects.filter(subject=cleaned["subject"]).latest("pk")
+
+
+@admin.register(TemperatureRecord)
+class TemperatureRecordAdmin(ServiceAddAdmin):
+    add_form = TemperatureForm
+    add_act = Act.RECORD_AE
+    site_path = "subject__site"
+    list_display = ["subject", "measured_at", "temperature_c", "source", "grade", "action", "adverse_event"]
+    list_filter = ["grade"]
+    search_fields = ["subject__study_number"]
+    list_select_related = ["subject", "adverse_event"]

@@ -148,10 +148,9 @@ def reconfirmation_correct(
         "platelets": platelets,
         "bleeding": bleeding,
         "bleeding_details": bleeding_details.strip(),
-        "cleared": outcome.ok,
-        "outcome_reason": outcome.reason,
     }
     changes = _apply_changes(record, values)
+    record.cleared, record.outcome_reason = outcome.ok, outcome.reason  # derived from the corrected values
     broken = (
         ""
         if outcome.ok or plan.status != InfusionPlan.Status.INFUSED

@@ -40,7 +40,7 @@ ADMIN_MODEL_ACTS: dict[str, tuple[Act, Act | None]] = {
     "dosing.preinfusionassessment": (R, Act.RECORD_ASSESSMENT),
     "dosing.infusion": (R, Act.RECORD_INFUSION),
     "dosing.postinfusiondraw": (R, Act.RECORD_DRAW),
-    "dosing.dosingdaycorrection": (R, None),
+    "dosing.dosingdaycorrection": (R, Act.CORRECT_DOSING_DAY),
     "safety.visitdefinition": (R, None),
     "safety.ctcaeterm": (R, None),
     "safety.visit": (R, None),
@@ -48,6 +48,8 @@ ADMIN_MODEL_ACTS: dict[str, tuple[Act, Act | None]] = {
     "safety.dltassessment": (R, None),
     "safety.saereport": (R, None),
     "safety.notification": (R, None),
+    "safety.labresult": (R, Act.RECORD_AE),
+    "safety.temperaturerecord": (R, Act.RECORD_AE),
 }
 # Other apps' models whose changelist a role of the table reads (their other pages: superusers only).
 ADMIN_OTHER_APP_ACTS: dict[str, Act] = {

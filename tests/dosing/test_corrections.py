@@ -288,3 +288,30 @@ def test_read_only_roles_and_other_sites_cannot_correct(infused, api_client_for,
 
     assert (monitor.status_code, foreign.status_code) == (403, 404)
     assert corrections() == []
+
+
+# --- the admin: the same services, one form where a blank field keeps the recorded value
+
+
+def test_the_admin_corrects_the_d_minus_1_count_and_keeps_the_other_values(cleared, staff, client):
+    client.force_login(staff.user)
+    body = {"subject": cleared.pk, "record": "reconfirmation", "platelets": "74", "reason": "Lab re-issued"}
+
+    response = client.post("/admin/dosing/dosingdaycorrection/add/", body, follow=True)
+
+    assert response.status_code == 200
+    assert corrections() == [("reconfirmation", {"platelets": ["72.0", "74.0"]}, "Lab re-issued", "")]
+    record = Reconfirmation.objects.get(plan__subject=cleared)
+    assert (record.platelets, record.drawn_at, record.bleeding) == (74, D_MINUS_1_DRAW, False)
+
+
+def test_the_admin_shows_the_services_refusal_on_the_form(infused, staff, client):
+    client.force_login(staff.user)
+    body = {"subject": infused.pk, "record": "reconfirmation", "platelets": "45", "reason": "Lab re-issued"}
+
+    response = client.post("/admin/dosing/dosingdaycorrection/add/", body)
+
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["deviation_reason"]
+    assert errors["deviation_reason"][0].endswith("give the deviation reason to record the correction.")
+    assert corrections() == []
