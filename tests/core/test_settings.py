@@ -64,6 +64,22 @@ def test_environment_selects_postgres_redis_and_smtp():
     ]
 
 
+@pytest.mark.parametrize(
+    ("env", "required"),
+    [
+        (PRODUCTION_ENV, "True"),  # DEBUG off: the second factor is required for admin login and signing
+        ({**PRODUCTION_ENV, "CTIT_REQUIRE_2FA": "0"}, "False"),  # a deliberate opt-out only
+        ({"DJANGO_DEBUG": "1"}, "False"),  # make run: optional until a device is enrolled
+    ],
+)
+def test_the_second_factor_is_required_in_production_by_default(env, required):
+    script = "from django.conf import settings as s; print(s.CTIT_REQUIRE_2FA)"
+
+    result = run_manage("shell", "-v", "0", "-c", script, env=env)
+
+    assert result.stdout.split() == [required], result.stderr
+
+
 def test_production_refuses_to_start_without_a_secret_key():
     env = {name: value for name, value in PRODUCTION_ENV.items() if name != "DJANGO_SECRET_KEY"}
 
