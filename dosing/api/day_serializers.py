@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from ctit_trial.api.serializers import AwareDateTimeField, ReasonForChangeSerializer
 from dosing.models import Infusion, InfusionPlan, PostInfusionDraw, PreInfusionAssessment, Reconfirmation, VitalSigns
+from dosing.rules import gate
 
 
 def _platelets(**options) -> serializers.DecimalField:
@@ -49,14 +50,20 @@ class AssessmentWriteSerializer(serializers.Serializer):
     )
 
 
+def _vital_range(name: str) -> dict:
+    """The plausible range of a vital sign, from the one table the services check too (gate.VITAL_RANGES)."""
+    low, high, _unit = gate.VITAL_RANGES[name]
+    return {"min_value": int(low), "max_value": int(high)}  # whole numbers, as the schema has always shown them
+
+
 class VitalSignsSerializer(serializers.Serializer):
     measured_at = AwareDateTimeField()
-    temperature_c = serializers.DecimalField(max_digits=3, decimal_places=1, min_value=30, max_value=45)
-    heart_rate_bpm = serializers.IntegerField(min_value=20, max_value=250)
-    systolic_mmhg = serializers.IntegerField(min_value=40, max_value=300)
-    diastolic_mmhg = serializers.IntegerField(min_value=20, max_value=200)
-    respiratory_rate = serializers.IntegerField(min_value=4, max_value=80)
-    spo2_percent = serializers.IntegerField(min_value=50, max_value=100)
+    temperature_c = serializers.DecimalField(max_digits=3, decimal_places=1, **_vital_range("temperature_c"))
+    heart_rate_bpm = serializers.IntegerField(**_vital_range("heart_rate_bpm"))
+    systolic_mmhg = serializers.IntegerField(**_vital_range("systolic_mmhg"))
+    diastolic_mmhg = serializers.IntegerField(**_vital_range("diastolic_mmhg"))
+    respiratory_rate = serializers.IntegerField(**_vital_range("respiratory_rate"))
+    spo2_percent = serializers.IntegerField(**_vital_range("spo2_percent"))
 
 
 # --- corrections of recorded dosing-day data (a reason always; a deviation reason when the correction breaks a rule)

@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 
 from dosing.models import DoseSlot, Infusion, InfusionPlan, PreInfusionAssessment, Reconfirmation
 from dosing.rules import gate
-from dosing.selectors.escalation import dosing_block, earliest_dosing_at
+from dosing.rules.decision import Decision
+from dosing.selectors.escalation import dosing_block, earliest_dosing_at, recommendation
 from enrollment.models import Protocol, Site, Subject
 from enrollment.selectors import protocol_current, screening_current
 
@@ -116,8 +117,8 @@ class DosingDayState:
         return self.plan.d_minus_1 + timedelta(days=1) if self.plan else None
 
 
-def dosing_day_state(subject: Subject, *, now: datetime) -> DosingDayState:
-    """The subject's dosing-day state at `now` (site-local days)."""
+def dosing_day_state(subject: Subject, *, now: datetime, decision: Decision | None = None) -> DosingDayState:
+    """The subject's dosing-day state at `now` (site-local days); `decision`: the live one, when the caller has it."""
     infusion = Infusion.objects.filter(subject=subject).prefetch_related("draws").first()
     if infusion is not None:
         state = DosingDayState(subject, plan=getattr(infusion.slot, "plan", None), infusion=infusion)
@@ -129,7 +130,7 @@ def dosing_day_state(subject: Subject, *, now: datetime) -> DosingDayState:
     slot = claimed_slot(subject)
     if slot is not None:
         state.earliest_allowed_at = earliest_dosing_at(slot.dose_level, now=now)
-        state.blocked = dosing_block(slot, now=now)
+        state.blocked = dosing_block(slot, now=now, decision=decision)
     if plan is None:
         state.missing = ["Schedule the infusion."] if subject.status == Subject.Status.ENROLLED else []
         state.missing = [f"Dosing paused: {state.blocked}"] if state.blocked else state.missing
@@ -184,9 +185,9 @@ def plans_for_day(sites: Iterable[Site], *, now: datetime) -> QuerySet[InfusionP
 
 def dosing_today(sites: Iterable[Site], *, now: datetime) -> list[dict]:
     """For staff: who has D−1 today, who is dosed today, and what is still missing for each."""
-    rows = []
+    rows, decision = [], recommendation(protocol_current(), now=now).decision  # one engine run for every row
     for plan in plans_for_day(sites, now=now):
-        state = dosing_day_state(plan.subject, now=now)
+        state = dosing_day_state(plan.subject, now=now, decision=decision)
         today = plan.subject.site.local_date(now)
         rows.append(
             {

@@ -1,6 +1,6 @@
 """The single infusion: recorded once the D0 checklist passes; it starts D0, the DLT window and the visit schedule."""
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +22,7 @@ EARLY = Infusion.EarlyStop
 
 
 def infusion_errors(
-    data: dict[str, Any], *, now: datetime, check: gate.DoseCheck, tolerance: Decimal, tz
+    data: dict[str, Any], *, now: datetime, check: gate.DoseCheck, tolerance: Decimal, tz: tzinfo
 ) -> dict[str, str | None]:
     """What is wrong with the infusion data, field by field."""
     started, ended, fraction, early = (

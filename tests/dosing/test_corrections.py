@@ -22,7 +22,7 @@ from tests.dosing.conftest import (
     url,
     vitals,
 )
-from tests.factories import make_site
+from tests.factories import make_infusion, make_site, make_subject
 
 pytestmark = pytest.mark.django_db
 D_MINUS_1 = {"drawn_at": D_MINUS_1_DRAW.isoformat(), "platelets": "72", "bleeding": False}
@@ -176,16 +176,38 @@ def test_a_start_corrected_to_the_day_before_moves_d0_and_the_visits(infused, st
     assert str(Visit.objects.get(subject=infused, definition__code="D0").visit_date) == "2026-03-09"
 
 
-def test_the_gap_to_another_infusion_is_checked_on_the_corrected_start(infused, staff):
-    body = {"started_at": ENDED_AT.isoformat(), "ended_at": ENDED_AT.isoformat(), "reason": "x"}
+def test_an_end_before_the_start_is_refused(infused, staff):
+    body = {"started_at": ENDED_AT.isoformat(), "ended_at": PLANNED_AT.isoformat(), "reason": "x"}
 
-    response = correct(staff, infused, "infusion", {**body, "ended_at": PLANNED_AT.isoformat()})
+    response = correct(staff, infused, "infusion", body)
 
     assert (response.status_code, response.json()["errors"]) == (
         400,
         {"ended_at": ["The end cannot be before the start."]},
     )
     assert corrections() == []
+
+
+def test_the_gap_to_another_infusion_is_checked_on_the_corrected_start(infused, staff, trial):
+    # another subject was infused 30 hours before the plan; the start is corrected to 8 hours before it (22 h apart)
+    make_infusion(subject=make_subject(site=trial), level=1, started_at=PLANNED_AT - timedelta(hours=30))
+    start = PLANNED_AT - timedelta(hours=8)
+    body = {
+        "started_at": start.isoformat(),
+        "ended_at": (start + timedelta(minutes=40)).isoformat(),
+        "vitals_before_measured_at": (start - timedelta(minutes=10)).isoformat(),
+        "vitals_after_measured_at": (start + timedelta(minutes=45)).isoformat(),
+        "reason": "Start from the pump log",
+    }
+
+    response = correct(staff, infused, "infusion", body)
+
+    assert response.status_code == 400
+    message = response.json()["errors"]["deviation_reason"][0]
+    assert message.startswith(
+        "S-BJ01-002 was infused at 2026-03-09T03:00+08:00: infusions must start at least 24 hours apart."
+    )
+    assert (corrections(), Infusion.objects.get(subject=infused).started_at) == ([], PLANNED_AT)
 
 
 def test_vital_signs_left_outside_the_corrected_times_are_named(infused, staff):
