@@ -1,20 +1,29 @@
 """The one admin base every ModelAdmin uses: site scoping, permissions from the role table, read-only history,
 actions that declare their act (and ask for a reason), and service refusals shown as messages, never a 500."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from simple_history.admin import SimpleHistoryAdmin
 
 from ctit_trial.api.serializers import TEXT_MAX_LENGTH
 from ctit_trial.audit import REASON_REQUIRED, save_audited
 from ctit_trial.errors import DomainError, NotVisible
+from ctit_trial.site_time import working_zone, zone_label
 from enrollment.roles import Act, may
 from enrollment.selectors import sites_of_member, sites_visible_to
 
@@ -53,17 +62,118 @@ class ReasonForChangeForm(forms.ModelForm):
         help_text="Required when editing existing data; kept in the audit trail.",
     )
 
+    def reason_required(self) -> bool:
+        return bool(self.instance.pk) and self.has_changed()
+
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk and self.has_changed() and not (cleaned.get("reason_for_change") or "").strip():
+        if self.reason_required() and not (cleaned.get("reason_for_change") or "").strip():
             self.add_error("reason_for_change", REASON_REQUIRED)
         return cleaned
+
+    @property
+    def reason(self) -> str:
+        return (self.cleaned_data.get("reason_for_change") or "").strip()
+
+
+class ServiceFormMixin:
+    """The one way the admin writes: once the fields are valid, clean() runs the act's service in a savepoint.
+
+    The service does every check at the moment of the act and writes the audit trail; its refusal rolls the
+    savepoint back and lands on the field it names (or on the form). `result` is what the service returned.
+    """
+
+    request = None  # set per request by the admin (ServiceAdminMixin.get_form, act_page)
+    result = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone = zone_label()
+        for field in self.fields.values():
+            if isinstance(field, forms.DateTimeField | forms.SplitDateTimeField):
+                field.help_text = " ".join(filter(None, [f"Site-local time ({zone}).", str(field.help_text or "")]))
+
+    def run_service(self, actor, cleaned: dict):
+        """Call the one service of the act; return what it wrote."""
+        raise NotImplementedError
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            self.result = self._run_in_savepoint(cleaned)
+        return cleaned
+
+    def _run_in_savepoint(self, cleaned: dict):
+        try:
+            with transaction.atomic():
+                return self.run_service(self.request.user, cleaned)
+        except DomainError as error:
+            self.add_refusal(error.errors or {None: [error.message]})
+        except ValidationError as error:
+            self.add_refusal(error.message_dict if hasattr(error, "error_dict") else {None: error.messages})
+        return None
+
+    def add_refusal(self, errors: dict) -> None:
+        for field, field_messages in errors.items():
+            for message in field_messages if isinstance(field_messages, list | tuple) else [field_messages]:
+                self.add_error(field if field in self.fields else None, message)
+
+    def _post_clean(self):
+        """A model form's instance is never validated or built here: the service validated and saved the record."""
+
+
+class ServiceAddForm(ServiceFormMixin, forms.ModelForm):
+    """An admin add form whose fields come from the model and whose save is the creating service."""
+
+
+class ServiceChangeForm(ServiceFormMixin, ReasonForChangeForm):
+    """An admin add or change form saved through a service, with the reason for change on edits.
+
+    The default saves reference data (sites' memberships…) validated, with the user and the reason stamped.
+    """
+
+    def run_service(self, actor, cleaned):
+        instance = forms.models.construct_instance(self, self.instance, fields=self._meta.fields)
+        verb = "changed" if instance.pk else "created"
+        save_audited(instance, actor=actor, reason=self.reason or f"{instance._meta.verbose_name} {verb} in admin")
+        return instance
+
+
+class ActForm(ServiceFormMixin, forms.Form):
+    """The form of one clinical act on one record (`target`), shown on its own admin page (ActSpec)."""
+
+    def __init__(self, *args, target, **kwargs):
+        self.target = target
+        super().__init__(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class ActSpec:
+    """A clinical act offered on a record's admin page: a button for the roles holding `act`, when `available`."""
+
+    label: str
+    act: Act
+    form: type[ActForm]
+    available: Callable[[object], bool] = lambda target: True
+    done: Callable[[object, object], str] = lambda target, result: "Done."
+    help: str = ""
 
 
 class ActionReasonForm(forms.Form):
     """The intermediate page of an action that needs a reason (the service requires one)."""
 
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=500, strip=True)
+
+
+def rendered(response):
+    """Render a template response now, inside the caller's time zone (it would otherwise render after the view)."""
+    if hasattr(response, "render") and not response.is_rendered:
+        response.render()
+    return response
+
+
+def _is_admin_path(url: str | None) -> bool:
+    return bool(url) and url.startswith("/admin/") and url_has_allowed_host_and_scheme(url, allowed_hosts=None)
 
 
 def _history_first(method):
@@ -86,6 +196,8 @@ class ScopedAdmin(SimpleHistoryAdmin):
     add_act: Act | None = None
     change_act: Act | None = None
     formfield_overrides = BOUNDED_TEXT  # admin text inputs are bounded like the API's
+    object_acts: dict[str, ActSpec] = {}  # the clinical acts offered as buttons on a record's page
+    change_form_template = "admin/scoped_change_form.html"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -181,7 +293,79 @@ class ScopedAdmin(SimpleHistoryAdmin):
         raise Http404(f"No {opts.verbose_name} with this id at your sites.")
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return self.refusals_as_messages(super().changeform_view)(request, object_id, form_url, extra_context)
+        view = self.refusals_as_messages(super().changeform_view)
+        with working_zone(self.zone_of_record(request, object_id)):
+            return rendered(view(request, object_id, form_url, extra_context))
+
+    def zone_of_record(self, request, object_id):
+        """The zone of the record's site (the page's times are that site's); the user's zone otherwise."""
+        if object_id is None or self.site_path is None:
+            return timezone.get_current_timezone()
+        site_zone = f"{self.site_path}__time_zone" if self.site_path != "pk" else "time_zone"
+        try:
+            zone = self.get_queryset(request).filter(pk=object_id).values_list(site_zone, flat=True).first()
+        except (ValueError, ValidationError):
+            zone = None
+        return ZoneInfo(zone) if zone else timezone.get_current_timezone()
+
+    # --- clinical acts on a record: a button on its page, a form saved through the act's service ----------
+    def get_urls(self):
+        act_page = self.admin_site.admin_view(self.act_page)
+        return [path("<path:object_id>/act/<str:name>/", act_page, name=self.url_name("act")), *super().get_urls()]
+
+    def url_name(self, view: str) -> str:
+        return f"{self.model._meta.app_label}_{self.model._meta.model_name}_{view}"
+
+    def acts_offered(self, request, obj) -> list[dict]:
+        """The acts the user may do on this record now, as buttons (label, url)."""
+        if obj is None or not self.is_member_site_row(request, obj):
+            return []
+        return [
+            {"label": spec.label, "url": reverse(f"admin:{self.url_name('act')}", args=[obj.pk, name])}
+            for name, spec in self.object_acts.items()
+            if may(request.user, spec.act) and spec.available(obj)
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["object_acts"] = [] if getattr(request, "history_read_only", False) else self.acts_offered(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def act_page(self, request, object_id, name):
+        spec = self.object_acts.get(name)
+        if spec is None:
+            raise Http404(f"No act '{name}' on {self.model._meta.verbose_name_plural}.")
+        if not may(request.user, spec.act):
+            raise DjangoPermissionDenied
+        obj = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if obj is None:
+            raise Http404(f"No {self.model._meta.verbose_name} with this id at your sites.")
+        if not self.is_member_site_row(request, obj):
+            raise DjangoPermissionDenied
+        with working_zone(self.zone_of_record(request, object_id)):
+            return rendered(self.refusals_as_messages(self._act_page)(request, obj, spec))
+
+    def _act_page(self, request, obj, spec: ActSpec):
+        back = reverse(f"admin:{self.url_name('change')}", args=[obj.pk])
+        if not spec.available(obj):
+            self.message_user(request, f"{spec.label}: not possible for {obj} now.", messages.ERROR)
+            return redirect(back)
+        form_class = type(spec.form.__name__, (spec.form,), {"request": request})
+        form = form_class(request.POST or None, target=obj)
+        if request.method == "POST" and form.is_valid():
+            self.message_user(request, spec.done(obj, form.result), messages.SUCCESS)
+            return redirect(request.GET.get("next") if _is_admin_path(request.GET.get("next")) else back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{spec.label}: {obj}",
+            "spec": spec,
+            "form": form,
+            "target": obj,
+            "back": back,
+            "opts": self.model._meta,
+            "media": self.media + form.media,
+            "zone": zone_label(),
+        }
+        return TemplateResponse(request, "admin/act_form.html", context)
 
     def changelist_view(self, request, extra_context=None):
         return self.refusals_as_messages(super().changelist_view)(request, extra_context)
@@ -232,18 +416,29 @@ class ScopedAdmin(SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/action_reason.html", context)
 
 
-class AuditedAdmin(ScopedAdmin):
-    """Staff edit through services; history rows carry the user and the reason; nothing is deleted."""
+class ServiceAdminMixin:
+    """Add and change forms are service forms: the service saves in clean(); the admin's own save does nothing."""
 
-    form = ReasonForChangeForm
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if issubclass(form, ServiceFormMixin):
+            form = type(form.__name__, (form,), {"request": request})
+        return form
+
+    def save_form(self, request, form, change):
+        return form.result if isinstance(form, ServiceFormMixin) else super().save_form(request, form, change)
 
     def save_model(self, request, obj, form, change):
-        reason = form.cleaned_data.get("reason_for_change") or ""
-        self.save_through_service(request, obj, form, change, reason.strip())
+        """The service saved the record, with its audit row, when the form was validated."""
 
-    def save_through_service(self, request, obj, form, change, reason):
-        """Default for reference data: validate and save with the user and reason stamped."""
-        save_audited(obj, actor=request.user, reason=reason or f"{obj._meta.verbose_name} created in admin")
+    def save_related(self, request, form, formsets, change):
+        """Nothing more to save: the service wrote everything in its transaction."""
+
+
+class AuditedAdmin(ServiceAdminMixin, ScopedAdmin):
+    """Staff edit through services; history rows carry the user and the reason; nothing is deleted."""
+
+    form = ServiceChangeForm
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -275,33 +470,7 @@ def apply_to_each(model_admin, request, queryset, action, describe) -> None:
             model_admin.message_user(request, describe(obj, result), messages.SUCCESS)
 
 
-class ServiceAddForm(forms.ModelForm):
-    """An admin add form whose clean() runs the creating service in a savepoint; its refusals become form errors."""
-
-    request = None  # set per request by ServiceAddAdmin.get_form
-
-    def run_service(self, actor, cleaned: dict):
-        """Call the service that creates the record; return it."""
-        raise NotImplementedError
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        try:
-            with transaction.atomic():
-                self.created = self.run_service(self.request.user, cleaned)
-        except DomainError as error:
-            for field, messages_ in (error.errors or {None: [error.message]}).items():
-                for message in messages_:
-                    self.add_error(field if field in self.fields else None, message)
-        return cleaned
-
-    def _post_clean(self):
-        """The service validated and saved the record: skip the model's own validation of a half-built instance."""
-
-
-class ServiceAddAdmin(ReadOnlyAdmin):
+class ServiceAddAdmin(ServiceAdminMixin, ReadOnlyAdmin):
     """Read-only rows whose add form records a new one through a service (e.g. the D−1 reconfirmation)."""
 
     add_form: type[ServiceAddForm]
@@ -310,13 +479,6 @@ class ServiceAddAdmin(ReadOnlyAdmin):
         return list(self.add_form.base_fields) if obj is None else super().get_fields(request, obj)
 
     def get_form(self, request, obj=None, **kwargs):
-        if obj is not None:
-            return super().get_form(request, obj, **kwargs)
-        form = type(self.add_form.__name__, (self.add_form,), {"request": request})
-        return super().get_form(request, obj, form=form, **kwargs)
-
-    def save_model(self, request, obj, form, change):
-        obj.__dict__.update(form.created.__dict__)  # the service saved it, with its audit row
-
-    def save_related(self, request, form, formsets, change):
-        """Nothing more to save: the service wrote everything in its transaction."""
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)

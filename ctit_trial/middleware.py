@@ -1,4 +1,5 @@
-"""Request limits checked before any view (API body size, query strings, paths); API errors always in JSON."""
+"""Request limits checked before any view (API body size, query strings, paths); API errors always in JSON;
+admin pages in site-local time."""
 
 from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
@@ -9,6 +10,7 @@ from django.http import HttpResponse, JsonResponse
 
 from ctit_trial.api.exceptions import NON_FIELD, error_body
 from ctit_trial.api.parsers import NUL_MESSAGE, UTF8_MESSAGE, printable, text_problem
+from ctit_trial.site_time import working_zone, zone_of_user
 
 API_PREFIX = "/api/"
 
@@ -91,3 +93,22 @@ class RequestLimitsMiddleware:
         if is_api:
             return JsonResponse(error_body(detail, errors), status=400)
         return HttpResponse(detail, status=400, content_type="text/plain; charset=utf-8")
+
+
+class AdminTimeZoneMiddleware:
+    """Admin pages read and show date-times in the user's site-local zone (a record's page: its site's zone).
+
+    The whole response renders inside the zone, templates included; the API keeps answering in UTC.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/admin/"):
+            return self.get_response(request)
+        with working_zone(zone_of_user(request.user)):
+            response = self.get_response(request)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response

@@ -5,9 +5,9 @@ from ctit_trial import journey
 from ctit_trial.admin_base import (
     AuditedAdmin,
     ReadOnlyAdmin,
-    ReasonForChangeForm,
     ServiceAddAdmin,
     ServiceAddForm,
+    ServiceChangeForm,
     act_check,
     apply_to_each,
 )
@@ -40,8 +40,23 @@ class CriterionAdmin(ReadOnlyAdmin):
     search_fields = ["code", "text"]
 
 
+class SiteForm(ServiceChangeForm):
+    class Meta:
+        model = Site
+        fields = ["code", "name", "time_zone", "is_active"]
+
+    def run_service(self, actor, cleaned):
+        if self.instance.pk is None:
+            return services.site_create(
+                actor=actor, code=cleaned["code"], name=cleaned["name"], time_zone=cleaned["time_zone"]
+            )
+        changes = {field: cleaned[field] for field in self.changed_data if field in self._meta.fields}
+        return services.site_update(actor=actor, site=self.instance, reason=self.reason, **changes)
+
+
 @admin.register(Site)
 class SiteAdmin(AuditedAdmin):
+    form = SiteForm
     site_path = "pk"
     change_act = Act.EDIT_SITE
     list_display = ["code", "name", "time_zone", "is_active"]
@@ -54,15 +69,6 @@ class SiteAdmin(AuditedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["code"] if obj else []
 
-    def save_through_service(self, request, obj, form, change, reason):
-        if change:
-            changes = {field: form.cleaned_data[field] for field in form.changed_data if field in form.cleaned_data}
-            changes.pop("reason_for_change", None)
-            services.site_update(actor=request.user, site=obj, reason=reason, **changes)
-        else:
-            site = services.site_create(actor=request.user, code=obj.code, name=obj.name, time_zone=obj.time_zone)
-            obj.__dict__.update(site.__dict__)
-
 
 @admin.register(SiteMembership)
 class SiteMembershipAdmin(AuditedAdmin):
@@ -74,10 +80,13 @@ class SiteMembershipAdmin(AuditedAdmin):
     autocomplete_fields = ["user"]
 
 
-class SubjectAddForm(ReasonForChangeForm):
+class SubjectAddForm(ServiceChangeForm):
     class Meta:
         model = Subject
         fields = ["site"]
+
+    def run_service(self, actor, cleaned):
+        return services.subject_register(actor=actor, site=cleaned["site"])
 
 
 class ConsentInline(ReadOnlyInline):
@@ -153,11 +162,6 @@ class SubjectAdmin(AuditedAdmin):
         if db_field.name == "site":
             kwargs["queryset"] = selectors.sites_of_member(request.user).filter(is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def save_through_service(self, request, obj, form, change, reason):
-        if not change:
-            subject = services.subject_register(actor=request.user, site=form.cleaned_data["site"])
-            obj.__dict__.update(subject.__dict__)
 
 
 class DiscontinuationForm(ServiceAddForm):

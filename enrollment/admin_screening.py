@@ -9,7 +9,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ReasonForChangeForm, act_check, apply_to_each
+from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ServiceChangeForm, act_check, apply_to_each
 from ctit_trial.signatures import signature_display
 from enrollment import selectors, services
 from enrollment.documents import screening_document
@@ -178,10 +178,15 @@ class ScreenFailureAdmin(ReadOnlyAdmin):
         return ", ".join(criterion.code for criterion in failure.criteria.all()) or "—"
 
 
-class IdentityForm(ReasonForChangeForm):
+class IdentityForm(ServiceChangeForm):
     class Meta:
         model = SubjectIdentity
         fields = ["subject", *IDENTITY_FIELDS]
+
+    def run_service(self, actor, cleaned):
+        subject = self.instance.subject if self.instance.pk else cleaned["subject"]
+        values = {field: cleaned[field] for field in IDENTITY_FIELDS}
+        return services.identity_save(actor=actor, subject=subject, reason=self.reason, **values)
 
 
 @admin.register(SubjectIdentity)
@@ -206,8 +211,3 @@ class SubjectIdentityAdmin(AuditedAdmin):
                 site__in=member_sites, identity__isnull=True
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def save_through_service(self, request, obj, form, change, reason):
-        values = {field: getattr(obj, field) for field in IDENTITY_FIELDS}
-        identity = services.identity_save(actor=request.user, subject=obj.subject, reason=reason, **values)
-        obj.__dict__.update(identity.__dict__)

@@ -4,20 +4,17 @@ Adjudication and SAE report sign-off need the signer's password again, so they a
 (POST /api/v1/adverse-events/{id}/adjudicate/, …/sae-report/); the admin shows their state and history.
 """
 
-import copy
-
 from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
 from ctit_trial.admin_base import (
-    REASON_REQUIRED,
     AuditedAdmin,
     ReadOnlyAdmin,
     ReadOnlyInline,
-    ReasonForChangeForm,
     ServiceAddAdmin,
     ServiceAddForm,
+    ServiceChangeForm,
 )
 from ctit_trial.signatures import signature_display
 from enrollment.models import Subject
@@ -57,26 +54,24 @@ class CtcaeTermAdmin(ReadOnlyAdmin):
     search_fields = ["term", "meddra_code", "code"]
 
 
-class VisitRecordForm(ReasonForChangeForm):
+class VisitRecordForm(ServiceChangeForm):
     """Record a visit (no reason needed the first time); correcting a recorded or missed visit needs one."""
 
     class Meta:
         model = Visit
         fields = ["visit_date", "platelets", "ae_review_done"]
 
-    def clean(self):
-        cleaned = forms.ModelForm.clean(self)
-        reason = (cleaned.get("reason_for_change") or "").strip()
-        if self.instance.status != Visit.Status.PLANNED and self.has_changed() and not reason:
-            self.add_error("reason_for_change", REASON_REQUIRED)
-        if cleaned.get("visit_date") is None:
-            self.add_error("visit_date", "Give the date of the visit.")
-            return cleaned
-        errors = services.visit_errors(self.instance, visit_date=cleaned["visit_date"], platelets=cleaned["platelets"])
-        for field, message in errors.items():
-            if message:
-                self.add_error(field, message)
-        return cleaned
+    def reason_required(self) -> bool:
+        return self.instance.status != Visit.Status.PLANNED and self.has_changed()
+
+    def clean_visit_date(self):
+        if self.cleaned_data.get("visit_date") is None:
+            raise forms.ValidationError("Give the date of the visit.")
+        return self.cleaned_data["visit_date"]
+
+    def run_service(self, actor, cleaned):
+        values = {field: cleaned[field] for field in ("visit_date", "platelets", "ae_review_done")}
+        return services.visit_record(actor=actor, visit=self.instance, reason=self.reason or None, **values)
 
 
 @admin.register(Visit)
@@ -98,31 +93,20 @@ class VisitAdmin(AuditedAdmin):
     def window(self, visit):
         return f"{visit.window_earliest} … {visit.window_latest}"
 
-    def save_through_service(self, request, obj, form, change, reason):
-        values = {field: form.cleaned_data[field] for field in ("visit_date", "platelets", "ae_review_done")}
-        visit = services.visit_record(actor=request.user, visit=obj, reason=reason or None, **values)
-        obj.__dict__.update(visit.__dict__)
 
-
-class AdverseEventForm(ReasonForChangeForm):
-    """An AE as the API takes it; the services' field checks run before saving."""
+class AdverseEventForm(ServiceChangeForm):
+    """An AE as the API takes it, recorded or corrected through the same services and their field checks."""
 
     class Meta:
         model = AdverseEvent
         fields = ["subject", *services.AE_FIELDS]
 
-    def clean(self):
-        cleaned = super().clean()
-        candidate = copy.copy(self.instance)
-        for field, value in cleaned.items():
-            if field in self._meta.fields:
-                setattr(candidate, field, value)
-        if candidate.subject_id is None:
-            return cleaned
-        for field, message in services.ae_errors(candidate, now=timezone.now()).items():
-            if message and field not in self.errors:
-                self.add_error(field if field in self.fields else None, message)
-        return cleaned
+    def run_service(self, actor, cleaned):
+        if self.instance.pk is None:
+            values = {name: cleaned[name] for name in services.AE_FIELDS if name in cleaned}
+            return services.ae_record(actor=actor, subject=cleaned["subject"], **values)
+        values = {name: cleaned[name] for name in self.changed_data if name in services.AE_FIELDS}
+        return services.ae_update(actor=actor, ae=self.instance, reason=self.reason, **values)
 
 
 class AdjudicationFilter(admin.SimpleListFilter):
@@ -192,15 +176,6 @@ class AdverseEventAdmin(AuditedAdmin):
     @admin.display(description="DLT adjudication")
     def adjudication(self, ae):
         return selectors.adjudication_state(ae).value.replace("_", " ") if ae.pk else "—"
-
-    def save_through_service(self, request, obj, form, change, reason):
-        fields = [name for name in form.changed_data if name in services.AE_FIELDS]
-        values = {name: form.cleaned_data[name] for name in (fields if change else services.AE_FIELDS)}
-        if change:
-            ae = services.ae_update(actor=request.user, ae=obj, reason=reason, **values)
-        else:
-            ae = services.ae_record(actor=request.user, subject=form.cleaned_data["subject"], **values)
-        obj.__dict__.update(ae.__dict__)
 
 
 class DltAdjudicationInline(ReadOnlyInline):

@@ -66,6 +66,8 @@ ADMIN_ACTIONS: dict[str, Act] = {
     "dosing.doseslot.move_to_open_level": Act.ENROLL,
     "safety.notification.resend": Act.RESEND_NOTIFICATION,
 }
+# Clinical acts offered as buttons on a record's admin page ("<model label>.<act name>" -> act of the table).
+ADMIN_OBJECT_ACTS: dict[str, Act] = {}
 # The admin site's own pages (no clinical data) and the model pages outside the role table.
 ADMIN_SITE_VIEWS = {"index", "login", "logout", "password_change", "password_change_done", "jsi18n", "app_list"}
 ADMIN_SITE_VIEWS |= {
@@ -196,6 +198,23 @@ def _model_url(name: str):
     return None
 
 
+def _object_act_url(name: str) -> bool:
+    return any(name == admin.site._registry[model].url_name("act") for model in _our_models())
+
+
+def _our_models():
+    return [model for model in admin.site._registry if model._meta.app_label in OUR_APPS]
+
+
+def _object_acts() -> dict[str, tuple]:
+    """'<label>.<name>' -> (model admin, act name, spec) for every act offered on a record's page."""
+    return {
+        f"{model._meta.label_lower}.{name}": (admin.site._registry[model], name, spec)
+        for model in _our_models()
+        for name, spec in admin.site._registry[model].object_acts.items()
+    }
+
+
 def _superuser_only_model_url(name: str) -> bool:
     return any(
         name.startswith(f"{model._meta.app_label}_{model._meta.model_name}_")
@@ -253,8 +272,8 @@ def test_every_admin_url_has_an_entry_in_the_matrix():
     unknown = []
     for name in admin_url_names():
         model_url = _model_url(name)
-        if name in ADMIN_SITE_VIEWS or name in ADMIN_CUSTOM_VIEWS:
-            continue
+        if name in ADMIN_SITE_VIEWS or name in ADMIN_CUSTOM_VIEWS or _object_act_url(name):
+            continue  # object acts: one URL per model, each act checked below
         if model_url is None and _superuser_only_model_url(name):
             continue  # other apps' admins (users, groups, tokens): superusers only, changelist and add checked below
         if model_url is None or (model_url[0].split(".")[0] in OUR_APPS and model_url[0] not in ADMIN_MODEL_ACTS):
@@ -411,6 +430,55 @@ def test_an_admin_action_posted_by_a_role_without_it_runs_nothing(world, clients
             answers[username] = (response.status_code in (200, 302, 403), _history_rows() - before)
             transaction.set_rollback(True)
     assert answers == dict.fromkeys(answers, (True, 0))
+
+
+# --- clinical acts on a record's page -------------------------------------------------------------------
+def test_every_object_act_has_an_entry_in_the_matrix():
+    declared = {key: spec.act for key, (_, _, spec) in _object_acts().items()}
+    assert declared == ADMIN_OBJECT_ACTS
+
+
+def _object_act_expectation(world, username, key, model_admin, spec, obj) -> int:
+    if not _permitted(world, username, spec.act):
+        return 403
+    if obj is None or not _sees_site(world, username, key):
+        return 404
+    if world.user_site[username] != key:
+        return 403  # a cross-site role sees the record but does not act at another site
+    return 200 if spec.available(obj) else 302
+
+
+@pytest.mark.parametrize("act", sorted(ADMIN_OBJECT_ACTS))
+@pytest.mark.parametrize("key", ["A", "B"])
+def test_object_act_page_answers_each_role_as_the_table_says(world, clients, db, act, key):
+    model_admin, name, spec = _object_acts()[act]
+    obj, _ = _target(world, model_admin.model._meta.label_lower, key)
+    url = reverse(f"admin:{model_admin.url_name('act')}", args=[obj.pk if obj else MISSING_PK, name])
+    wrong = []
+    for username in _users_for(world, key):
+        response = _request(clients[username], "GET", url)
+        expected = _object_act_expectation(world, username, key, model_admin, spec, obj)
+        if response.status_code != expected or _leaks(world, username, response.content.decode(), url):
+            wrong.append((username, response.status_code, expected))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("act", sorted(ADMIN_OBJECT_ACTS))
+def test_an_object_act_posted_by_a_role_without_it_writes_nothing(world, clients, db, act):
+    model_admin, name, spec = _object_acts()[act]
+    obj, _ = _target(world, model_admin.model._meta.label_lower, "A")
+    url = reverse(f"admin:{model_admin.url_name('act')}", args=[obj.pk if obj else MISSING_PK, name])
+    answers = {}
+    for username in USERNAMES:
+        if _permitted(world, username, spec.act) and world.user_site[username] == "A":
+            continue
+        with transaction.atomic():
+            before = _history_rows()
+            response = clients[username].post(url, {"reason": "x", "password": "x"})
+            answers[username] = (response.status_code, _history_rows() - before)
+            transaction.set_rollback(True)
+    assert {user: written for user, (_, written) in answers.items()} == dict.fromkeys(answers, 0)
+    assert {status for status, _ in answers.values()} <= {403, 404}
 
 
 # --- API operations ---------------------------------------------------------------------------------------

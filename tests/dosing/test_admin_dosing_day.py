@@ -37,7 +37,7 @@ def form_errors(response) -> dict:
 
 
 def reconfirmation_body(subject, *, day: str, time: str) -> dict:
-    """The admin's split date/time widget: the day and time are separate inputs, read in UTC."""
+    """The admin's split date/time widget: the day and time are separate inputs, read in the site's zone (Beijing)."""
     return {"subject": subject.pk, "drawn_at_0": day, "drawn_at_1": time, "platelets": "72", "bleeding_details": ""}
 
 
@@ -48,7 +48,7 @@ def test_reconfirmation_added_in_admin_is_recorded_by_the_service(scheduled, adm
     clock(D_MINUS_1_NOON)
     client = admin_for(trial)
 
-    response = client.post(RECONFIRMATION_ADD, reconfirmation_body(scheduled, day="2026-03-09", time="00:30:00"))
+    response = client.post(RECONFIRMATION_ADD, reconfirmation_body(scheduled, day="2026-03-09", time="08:30:00"))
 
     assert response.status_code == 302
     assert response["Location"] == "/admin/dosing/reconfirmation/"
@@ -69,8 +69,8 @@ def test_reconfirmation_drawn_on_another_day_shows_the_service_message_on_drawn_
     clock(D_MINUS_1_NOON)
     client = admin_for(trial)
 
-    # 15:30 UTC on 8 March is 23:30 on 8 March in Beijing (D−2)
-    response = client.post(RECONFIRMATION_ADD, reconfirmation_body(scheduled, day="2026-03-08", time="15:30:00"))
+    # 23:30 on 8 March in Beijing (D−2), typed as a Beijing coordinator would
+    response = client.post(RECONFIRMATION_ADD, reconfirmation_body(scheduled, day="2026-03-08", time="23:30:00"))
 
     message = (
         "The count was drawn on 2026-03-08 (2026-03-08T23:30+08:00), not on D−1 (2026-03-09): "
@@ -90,7 +90,7 @@ def test_assessment_added_in_admin_is_recorded_by_the_service(cleared, admin_for
         "subject": cleared.pk,
         "baseline_platelets": "68.0",
         "baseline_drawn_at_0": "2026-03-10",
-        "baseline_drawn_at_1": "00:15:00",
+        "baseline_drawn_at_1": "08:15:00",
         "transfusion_since_screening_at_0": "",
         "transfusion_since_screening_at_1": "",
         "thrombopoietic_since_screening_on": "",
@@ -114,7 +114,7 @@ def test_assessment_added_in_admin_is_recorded_by_the_service(cleared, admin_for
 def test_plan_added_in_admin_is_scheduled_by_the_service(enrolled, admin_for, trial):
     client = admin_for(trial)
 
-    response = client.post(PLAN_ADD, {"subject": enrolled.pk, "planned_at_0": "2026-03-10", "planned_at_1": "01:00:00"})
+    response = client.post(PLAN_ADD, {"subject": enrolled.pk, "planned_at_0": "2026-03-10", "planned_at_1": "09:00:00"})
 
     assert response.status_code == 302
     assert response["Location"] == PLAN_LIST
@@ -131,7 +131,7 @@ def test_plan_added_in_admin_is_scheduled_by_the_service(enrolled, admin_for, tr
 def test_plan_in_the_past_shows_the_planned_at_error(enrolled, admin_for, trial):
     client = admin_for(trial)
 
-    response = client.post(PLAN_ADD, {"subject": enrolled.pk, "planned_at_0": "2026-03-04", "planned_at_1": "01:00:00"})
+    response = client.post(PLAN_ADD, {"subject": enrolled.pk, "planned_at_0": "2026-03-04", "planned_at_1": "09:00:00"})
 
     assert response.status_code == 200
     assert form_errors(response) == {"planned_at": ["The planned infusion time must be in the future."]}
@@ -180,7 +180,7 @@ def test_another_site_sees_no_plan_and_has_no_subject_to_choose(scheduled, admin
 def test_another_site_cannot_schedule_a_subject_it_does_not_see(enrolled, admin_for):
     client = admin_for(make_site(code="SH09", name="Elsewhere"))
 
-    response = client.post(PLAN_ADD, {"subject": enrolled.pk, "planned_at_0": "2026-03-10", "planned_at_1": "01:00:00"})
+    response = client.post(PLAN_ADD, {"subject": enrolled.pk, "planned_at_0": "2026-03-10", "planned_at_1": "09:00:00"})
 
     assert response.status_code == 200
     assert form_errors(response) == {"subject": [NOT_A_CHOICE]}

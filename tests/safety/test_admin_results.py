@@ -48,7 +48,7 @@ def test_the_admin_records_a_fever_and_opens_the_episode(coordinator, dosed):  #
     body = {
         "subject": dosed.pk,
         "measured_at_0": "2026-03-20",
-        "measured_at_1": "02:00",
+        "measured_at_1": "10:00",  # Beijing time: 02:00 UTC,
         "temperature_c": "38.5",
         "source": "visit D10 (phone)",
     }

@@ -1,0 +1,50 @@
+"""Site-local wall-clock time in the admin: which zone a page reads and shows times in, and how it is labelled.
+
+Instants are stored in UTC. An admin page about one record works in the zone of that record's site; any other
+admin page works in the zone of the user's own sites (UTC when they span several zones), and says which.
+"""
+
+from contextlib import contextmanager
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from enrollment.selectors import sites_of_member, sites_visible_to
+
+UTC_ZONE = ZoneInfo("UTC")
+
+
+def zone_of_user(user) -> ZoneInfo:
+    """The one zone of the sites the user works at (or sees); UTC when there are several or none."""
+    if not getattr(user, "is_authenticated", False):
+        return UTC_ZONE
+    for sites in (sites_of_member(user), sites_visible_to(user)):
+        zones = set(sites.values_list("time_zone", flat=True))
+        if len(zones) == 1:
+            return ZoneInfo(zones.pop())
+        if zones:
+            return UTC_ZONE
+    return UTC_ZONE
+
+
+@contextmanager
+def working_zone(zone: ZoneInfo):
+    """Forms read, and pages show, date-times in `zone` while the block runs."""
+    with timezone.override(zone):
+        yield
+
+
+def zone_label(zone: ZoneInfo | None = None, *, at: datetime | None = None) -> str:
+    """'Asia/Shanghai, UTC+08:00': the zone a time is read in, with its offset at that moment."""
+    zone = zone or timezone.get_current_timezone()
+    offset = (at or timezone.now()).astimezone(zone).strftime("%z")
+    return f"{zone.key}, UTC{offset[:3]}:{offset[3:]}"
+
+
+def format_local(instant: datetime | None, zone: ZoneInfo | None = None) -> str:
+    """'2026-06-08 09:00 (Asia/Shanghai, UTC+08:00)'; '—' for no instant."""
+    if instant is None:
+        return "—"
+    zone = zone or timezone.get_current_timezone()
+    return f"{instant.astimezone(zone):%Y-%m-%d %H:%M} ({zone_label(zone, at=instant)})"
