@@ -42,7 +42,7 @@ def test_seed_twice_changes_nothing_the_second_time(settings):
     call_command("seed", "--demo", verbosity=0)
 
     assert Protocol.history.count() + DoseLevel.history.count() + Site.history.count() == history_rows
-    assert Subject.objects.filter(site__code="BJ01").count() == 3
+    assert Subject.objects.filter(site__code="BJ01").count() == 7  # the demo trial (tests/core/test_seed_demo.py)
     assert Subject.objects.filter(site__code="DEMO2").count() == 1
 
 

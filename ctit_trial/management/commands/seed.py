@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from ctit_trial.audit import system_actor
+from ctit_trial.demo import demo_trial_build
 from ctit_trial.protocol_config import load_seed, protocol_config
 from dosing.services import dose_levels_load
 from enrollment import services as enrollment_services
@@ -17,7 +18,11 @@ class Command(BaseCommand):
     help = "Load the protocol configuration from seeds/ (idempotent); --demo adds demo sites, users and subjects."
 
     def add_arguments(self, parser):
-        parser.add_argument("--demo", action="store_true", help="Also load seeds/demo.yaml (development only).")
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Also load seeds/demo.yaml and build the demo trial at BJ01 (development only).",
+        )
         parser.add_argument(
             "--list-demo-logins", action="store_true", help="Print the demo logins of seeds/demo.yaml and exit."
         )
@@ -78,7 +83,8 @@ class Command(BaseCommand):
             site = Site.objects.get(code=code)
             for _ in range(wanted - site.subjects.count()):
                 enrollment_services.subject_register(actor=get_user_model().objects.get(username="admin"), site=site)
-        return f"{len(demo['sites'])} sites, {len(demo['users']) + 1} users, subjects per site {demo['subjects']}"
+        story = demo_trial_build(password=demo["password"])
+        return f"{len(demo['sites'])} sites, {len(demo['users']) + 1} users, subjects {demo['subjects']}; {story}"
 
     def ensure_superuser(self, spec: dict) -> None:
         user_model = get_user_model()
