@@ -9,6 +9,8 @@ from django.contrib import admin
 from django.utils import timezone
 
 from ctit_trial.admin_base import (
+    ActForm,
+    ActSpec,
     AuditedAdmin,
     ReadOnlyAdmin,
     ReadOnlyInline,
@@ -17,6 +19,7 @@ from ctit_trial.admin_base import (
     ServiceChangeForm,
 )
 from ctit_trial.signatures import signature_display
+from ctit_trial.site_time import format_local
 from enrollment.models import Subject
 from enrollment.roles import Act
 from enrollment.selectors import sites_of_member, subjects_visible_to
@@ -74,9 +77,26 @@ class VisitRecordForm(ServiceChangeForm):
         return services.visit_record(actor=actor, visit=self.instance, reason=self.reason or None, **values)
 
 
+class VisitMissedForm(ActForm):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="Why the visit did not take place.")
+
+    def run_service(self, actor, cleaned):
+        return services.visit_mark_missed(actor=actor, visit=self.target, reason=cleaned["reason"])
+
+
 @admin.register(Visit)
 class VisitAdmin(AuditedAdmin):
     form = VisitRecordForm
+    object_acts = {
+        "missed": ActSpec(
+            label="Mark missed",
+            act=Act.MARK_VISIT_MISSED,
+            form=VisitMissedForm,
+            available=lambda visit: visit.status == Visit.Status.PLANNED,
+            done=lambda visit, _: f"{visit}: marked missed.",
+            help="Confirm that this planned visit did not take place once its window has closed.",
+        )
+    }
     site_path = "subject__site"
     change_act = Act.RECORD_VISIT
     list_display = ["subject", "code", "target_date", "window", "visit_date", "platelets", "status", "deviation"]
@@ -151,7 +171,7 @@ class AdverseEventAdmin(AuditedAdmin):
         @admin.display(description="SAE clock")
         def sae_clock(ae):
             clock = selectors.sae_clock(ae, clocks=clocks, now=now)
-            return "—" if clock is None else f"{clock.status.value} (due {clock.deadline:%Y-%m-%d %H:%M} UTC)"
+            return "—" if clock is None else f"{clock.status.value} (due {format_local(clock.deadline)})"
 
         return ["subject", "verbatim_term", "grade", "onset_date", "relatedness", "serious", "adjudication", sae_clock]
 

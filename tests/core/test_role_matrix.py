@@ -67,7 +67,9 @@ ADMIN_ACTIONS: dict[str, Act] = {
     "safety.notification.resend": Act.RESEND_NOTIFICATION,
 }
 # Clinical acts offered as buttons on a record's admin page ("<model label>.<act name>" -> act of the table).
-ADMIN_OBJECT_ACTS: dict[str, Act] = {}
+ADMIN_OBJECT_ACTS: dict[str, Act] = {
+    "safety.visit.missed": Act.MARK_VISIT_MISSED,
+}
 # The admin site's own pages (no clinical data) and the model pages outside the role table.
 ADMIN_SITE_VIEWS = {"index", "login", "logout", "password_change", "password_change_done", "jsi18n", "app_list"}
 ADMIN_SITE_VIEWS |= {

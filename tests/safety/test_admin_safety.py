@@ -81,7 +81,7 @@ def test_ae_list_shows_adjudication_and_sae_clock_and_filters(staff_client, even
     serious_only = client.get("/admin/safety/adverseevent/?serious__exact=1&grade=3").content.decode()
     unlikely = client.get("/admin/safety/adverseevent/?relatedness__exact=unlikely").content.decode()
 
-    assert "overdue (due 2026-06-10 01:00 UTC)" in page
+    assert "overdue (due 2026-06-10 09:00 (Asia/Shanghai, UTC+08:00))" in page
     assert "confirmed" in page
     assert ("Nausea" in candidates, "Epistaxis" in candidates) == (True, False)
     assert ("Nausea" in confirmed, "Fever" in confirmed) == (True, False)
