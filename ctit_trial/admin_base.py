@@ -458,6 +458,12 @@ class ReadOnlyAdmin(ScopedAdmin):
     """Rows created only by services: staff read them and their history here."""
 
 
+def object_act_register(model, name: str, spec: ActSpec) -> None:
+    """Offer an act of one app on another app's record page (e.g. safety's close-out on the subject's page)."""
+    model_admin = admin.site._registry[model]
+    model_admin.object_acts = {**model_admin.object_acts, name: spec}
+
+
 def apply_to_each(model_admin, request, queryset, action, describe) -> None:
     """Run a service for each selected row, reporting each result or refusal as an admin message."""
     for obj in queryset:
