@@ -3,6 +3,7 @@ admin pages in site-local time."""
 
 from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.handlers.wsgi import get_bytes_from_wsgi
@@ -10,7 +11,8 @@ from django.http import HttpResponse, JsonResponse
 
 from ctit_trial.api.exceptions import NON_FIELD, error_body
 from ctit_trial.api.parsers import NUL_MESSAGE, UTF8_MESSAGE, printable, text_problem
-from ctit_trial.site_time import working_zone, zone_of_user
+from ctit_trial.site_time import UTC_ZONE, working_zone
+from enrollment.selectors import sites_of_member, sites_visible_to
 
 API_PREFIX = "/api/"
 
@@ -93,6 +95,19 @@ class RequestLimitsMiddleware:
         if is_api:
             return JsonResponse(error_body(detail, errors), status=400)
         return HttpResponse(detail, status=400, content_type="text/plain; charset=utf-8")
+
+
+def zone_of_user(user) -> ZoneInfo:
+    """The one zone of the sites the user works at (or sees); UTC when there are several or none."""
+    if not getattr(user, "is_authenticated", False):
+        return UTC_ZONE
+    for sites in (sites_of_member(user), sites_visible_to(user)):
+        zones = set(sites.values_list("time_zone", flat=True))
+        if len(zones) == 1:
+            return ZoneInfo(zones.pop())
+        if zones:
+            return UTC_ZONE
+    return UTC_ZONE
 
 
 class AdminTimeZoneMiddleware:

@@ -10,22 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from enrollment.selectors import sites_of_member, sites_visible_to
-
 UTC_ZONE = ZoneInfo("UTC")
-
-
-def zone_of_user(user) -> ZoneInfo:
-    """The one zone of the sites the user works at (or sees); UTC when there are several or none."""
-    if not getattr(user, "is_authenticated", False):
-        return UTC_ZONE
-    for sites in (sites_of_member(user), sites_visible_to(user)):
-        zones = set(sites.values_list("time_zone", flat=True))
-        if len(zones) == 1:
-            return ZoneInfo(zones.pop())
-        if zones:
-            return UTC_ZONE
-    return UTC_ZONE
 
 
 @contextmanager
