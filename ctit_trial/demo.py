@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.management import CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,6 +29,8 @@ from safety import tasks as safety_tasks
 from safety.models import CtcaeTerm, Visit
 
 SITE_CODE = "BJ01"
+DRAW_TIMES = ((60, "10:45"), (120, "11:45"), (240, "13:45"))  # minutes after the 09:40 end, recorded 5 min later
+VISIT_DAYS = {"D2": 2, "D3": 3, "D7": 7, "D14": 14, "D28": 28, "D30": 30}
 FOLLOW_UP = {"D2": 80, "D3": 84, "D7": 92, "D14": 101, "D28": 108, "D30": 110}  # platelets ×10⁹/L at each visit
 
 
@@ -133,8 +136,6 @@ class Story:
     actors: dict[str, Any]
     password: str
     events: list[tuple[datetime, int, Any]] = field(default_factory=list)
-    subjects: dict[str, Subject] = field(default_factory=dict)
-    screenings: dict[str, int] = field(default_factory=dict)
 
     @property
     def today(self) -> date:
@@ -153,8 +154,10 @@ class Story:
 
 def demo_trial_build(*, password: str) -> str:
     """Build the demo trial at BJ01 once (a site that already has subjects is left alone); returns a summary."""
-    import time_machine  # development dependency: only the demo travels in time
-
+    try:
+        import time_machine  # a development dependency: only the demo travels in time
+    except ImportError as missing:
+        raise CommandError("The demo trial needs time-machine: pip install -e '.[dev]'.") from missing
     site = Site.objects.get(code=SITE_CODE)
     if site.subjects.exists():
         return f"demo trial already present at {SITE_CODE} ({site.subjects.count()} subjects): left as it is"
@@ -167,7 +170,7 @@ def demo_trial_build(*, password: str) -> str:
         for instant, _order, act in story.events:
             traveller.move_to(instant, tick=False)
             act()
-    return f"demo trial at {SITE_CODE}: {len(story.subjects)} subjects, {len(story.events)} events replayed"
+    return f"demo trial at {SITE_CODE}: {site.subjects.count()} subjects, {len(story.events)} events replayed"
 
 
 def _plan(story: Story) -> None:
@@ -196,68 +199,191 @@ def _sweep_and_send(now: datetime) -> None:
 
 
 def _plan_subject(story: Story, person: Person) -> None:
-    coordinator, investigator = story.actors["coordinator"], story.actors["investigator"]
-    d0 = story.today + timedelta(days=person.d0)
-    day = person.d0
-
-    def subject() -> Subject:
-        return Subject.objects.get(pk=story.subjects[person.label].pk)
-
-    def register():
-        story.subjects[person.label] = enrollment_services.subject_register(
-            actor=story.actors["admin"], site=story.site
-        )
-
-    def consent():
-        enrollment_services.consent_record(
-            actor=coordinator, subject=subject(), version="1.0", signed_at=story.at(day - 8, "10:00")
-        )
-
-    def screen():
-        screening = enrollment_services.screening_record(
-            actor=coordinator, subject=subject(), document=_screening_document(person, d0)
-        )
-        story.screenings[person.label] = screening.pk
-
-    story.on(story.at(day - 9, "09:30"), register)
-    story.on(story.at(day - 8, "10:05"), consent)
-    story.on(story.at(day - 7, "10:00"), screen)
+    """One subject's acts: screening, then (unless they screen-fail) enrollment, the dosing day and follow-up."""
+    acts = SubjectActs(story, person)
+    steps = [(-9, "09:30", acts.register), (-8, "10:05", acts.consent), (-7, "10:00", acts.screen)]
     if person.screen_fail:
-        reason = "IN2 not met: screening platelet count 128×10⁹/L is above 100×10⁹/L"
-        story.on(
-            story.at(day - 6, "11:00"),
-            lambda: enrollment_services.subject_screen_fail(actor=investigator, subject=subject(), reason=reason),
+        steps.append((-6, "11:00", acts.screen_fail))
+    else:
+        steps += [(-6, "10:00", acts.sign), (-5, "10:00", acts.enroll), (-5, "11:00", acts.schedule)]
+        steps.append((-1, "10:00", acts.reconfirm))
+    if not person.screen_fail and person.d0 < 0:  # the last subject stops between D−1 and D0
+        steps += [(0, "08:45", acts.assess), (0, "09:50", acts.infuse)]
+        steps += [(0, clock, lambda m=minutes: acts.draw(m)) for minutes, clock in DRAW_TIMES]
+        steps += acts.follow_up()
+    for offset, clock, act in steps:
+        story.on(story.at(person.d0 + offset, clock), act)
+    if person.sae_candidate:
+        aware = story.now - timedelta(hours=13)
+        story.on(aware + timedelta(minutes=30), lambda: acts.serious_allergic_reaction(aware))
+
+
+class SubjectActs:
+    """The service calls of one subject's journey, as the site staff make them (each one act of the story)."""
+
+    def __init__(self, story: Story, person: Person) -> None:
+        self.story, self.person = story, person
+        self.d0 = story.today + timedelta(days=person.d0)
+        self.coordinator, self.investigator = story.actors["coordinator"], story.actors["investigator"]
+        self.subject_id: int | None = None
+        self.screening_id: int | None = None
+
+    @property
+    def subject(self) -> Subject:
+        return Subject.objects.select_related("site").get(pk=self.subject_id)
+
+    def instant(self, offset: int, clock: str) -> datetime:
+        return self.story.at(self.person.d0 + offset, clock)
+
+    def register(self) -> None:
+        self.subject_id = enrollment_services.subject_register(
+            actor=self.story.actors["admin"], site=self.story.site
+        ).pk
+
+    def consent(self) -> None:
+        signed_at = self.instant(-8, "10:00")
+        enrollment_services.consent_record(
+            actor=self.coordinator, subject=self.subject, version="1.0", signed_at=signed_at
         )
-        return
-    story.on(story.at(day - 6, "10:00"), lambda: _sign_eligibility(story, story.screenings[person.label]))
-    story.on(story.at(day - 5, "10:00"), lambda: journey.subject_enroll(actor=investigator, subject=subject()))
-    planned_at = story.at(day, "16:00" if day == 0 else "09:00")
-    story.on(
-        story.at(day - 5, "11:00"),
-        lambda: dosing_services.infusion_schedule(actor=coordinator, subject=subject(), planned_at=planned_at),
-    )
-    story.on(
-        story.at(day - 1, "10:00"),
-        lambda: dosing_services.reconfirmation_record(
-            actor=coordinator,
-            subject=subject(),
-            drawn_at=story.at(day - 1, "08:30"),
+
+    def screen(self) -> None:
+        document = _screening_document(self.person, self.d0)
+        screening = enrollment_services.screening_record(
+            actor=self.coordinator, subject=self.subject, document=document
+        )
+        self.screening_id = screening.pk
+
+    def screen_fail(self) -> None:
+        reason = "IN2 not met: screening platelet count 128×10⁹/L is above 100×10⁹/L"
+        enrollment_services.subject_screen_fail(actor=self.investigator, subject=self.subject, reason=reason)
+
+    def sign(self) -> None:
+        screening = Screening.objects.get(pk=self.screening_id)
+        enrollment_services.eligibility_sign(actor=self.investigator, screening=screening, password=self.story.password)
+
+    def enroll(self) -> None:
+        journey.subject_enroll(actor=self.investigator, subject=self.subject)
+
+    def schedule(self) -> None:
+        planned_at = self.instant(0, "16:00" if self.person.d0 == 0 else "09:00")
+        dosing_services.infusion_schedule(actor=self.coordinator, subject=self.subject, planned_at=planned_at)
+
+    def reconfirm(self) -> None:
+        dosing_services.reconfirmation_record(
+            actor=self.coordinator,
+            subject=self.subject,
+            drawn_at=self.instant(-1, "08:30"),
             platelets=Decimal(74),
             bleeding=False,
             bleeding_details="",
-        ),
-    )
-    if day == 0:
-        return  # between D−1 and D0: reconfirmed yesterday, the infusion planned for this afternoon
-    _plan_dosing_day(story, day, subject)
-    _plan_follow_up(story, person, subject)
+        )
+
+    def assess(self) -> None:
+        dosing_services.assessment_record(
+            actor=self.coordinator,
+            subject=self.subject,
+            baseline_platelets=Decimal(68),
+            baseline_drawn_at=self.instant(0, "08:15"),
+            transfusion_since_screening_at=None,
+            thrombopoietic_since_screening_on=None,
+            surgery_since_screening_on=None,
+        )
+
+    def infuse(self) -> None:
+        started, ended = self.instant(0, "09:00"), self.instant(0, "09:40")
+        level = DoseSlot.objects.get(subject_id=self.subject_id, status=DoseSlot.Status.CLAIMED).dose_level
+        journey.infusion_record(
+            actor=self.investigator,
+            subject=self.subject,
+            **INFUSION_DEFAULTS,
+            product_lot=f"XJ-{self.d0:%y%m}-{self.subject_id:03d}",
+            product_viable_cells=level.viable_cells,
+            started_at=started,
+            ended_at=ended,
+            vitals_before=_vitals(started - timedelta(minutes=10)),
+            vitals_after=_vitals(ended + timedelta(minutes=5)),
+        )
+
+    def draw(self, minutes: int) -> None:
+        drawn_at = self.instant(0, "09:40") + timedelta(minutes=minutes)
+        platelets = Decimal({60: 70, 120: 74, 240: 79}[minutes])
+        dosing_services.draw_record(
+            actor=self.coordinator,
+            subject=self.subject,
+            minutes_after_end=minutes,
+            drawn_at=drawn_at,
+            platelets=platelets,
+        )
+
+    def follow_up(self) -> list[tuple[int, str, Any]]:
+        """The visits whose target day is before today, the close-out after D30, subject A's fever on D1."""
+        steps = [
+            (day, "10:30", lambda code=code, day=day: self.visit(code, day))
+            for code, day in VISIT_DAYS.items()
+            if self.person.d0 + day < 0
+        ]
+        if len(steps) == len(VISIT_DAYS):
+            steps.append((30, "11:00", self.close_out))
+        if self.person.related_fever:
+            steps.append((2, "10:45", self.related_fever))
+        return steps
+
+    def visit(self, code: str, day: int) -> None:
+        safety_services.visit_record(
+            actor=self.coordinator,
+            visit=Visit.objects.get(subject_id=self.subject_id, definition__code=code),
+            visit_date=self.d0 + timedelta(days=day),
+            platelets=None if code == "D30" else Decimal(FOLLOW_UP[code]),
+            ae_review_done=True,
+        )
+
+    def close_out(self) -> None:
+        safety_services.subject_close_out(actor=self.coordinator, subject=self.subject)
+
+    def related_fever(self) -> None:
+        """Subject A's related grade 2 fever on D1: the titration trigger that makes level 1 a 3+3 cohort."""
+        safety_services.ae_record(
+            actor=self.investigator,
+            subject=self.subject,
+            verbatim_term="Fever 39.3 °C the evening after the infusion",
+            ctcae_term=CtcaeTerm.objects.get(code="fever"),
+            grade=2,
+            onset_date=self.d0 + timedelta(days=1),
+            end_date=self.d0 + timedelta(days=2),
+            ongoing=False,
+            relatedness="possibly",
+            expectedness="expected",
+            fever_resolved_within_hours=20,
+        )
+
+    def serious_allergic_reaction(self, aware: datetime) -> None:
+        """Subject E's grade 3 allergic reaction: a DLT candidate for the SRC and an SAE whose 24-hour clock runs."""
+        safety_services.ae_record(
+            actor=self.investigator,
+            subject=self.subject,
+            verbatim_term="Bronchospasm and urticaria, admitted for IV treatment",
+            ctcae_term=CtcaeTerm.objects.get(code="allergic_reaction"),
+            grade=3,
+            onset_date=self.story.site.local_date(aware),
+            ongoing=True,
+            serious=True,
+            sae_hospitalization=True,
+            awareness_at=aware,
+            relatedness="probably",
+            expectedness="expected",
+            action_taken="none",
+            treatment="IV methylprednisolone and antihistamine",
+        )
 
 
-def _sign_eligibility(story: Story, screening_id: int) -> None:
-    screening = Screening.objects.get(pk=screening_id)
-    enrollment_services.eligibility_sign(
-        actor=story.actors["investigator"], screening=screening, password=story.password
-    )
+INFUSION_DEFAULTS = {
+    "viability_percent": Decimal("91.5"),
+    "volume_ml": Decimal("50.0"),
+    "fraction_given_percent": Decimal(100),
+    "interrupted": False,
+    **dict.fromkeys(("interruption_reason", "early_stop", "early_stop_reason", "dose_deviation_reason"), ""),
+    "timing_deviation_reason": "",
+}
 
 
 def _vitals(at: datetime) -> dict[str, Any]:
@@ -270,130 +396,6 @@ def _vitals(at: datetime) -> dict[str, Any]:
         "respiratory_rate": 16,
         "spo2_percent": 98,
     }
-
-
-def _plan_dosing_day(story: Story, day: int, subject) -> None:
-    coordinator, investigator = story.actors["coordinator"], story.actors["investigator"]
-    started, ended = story.at(day, "09:00"), story.at(day, "09:40")
-    story.on(
-        story.at(day, "08:45"),
-        lambda: dosing_services.assessment_record(
-            actor=coordinator,
-            subject=subject(),
-            baseline_platelets=Decimal(68),
-            baseline_drawn_at=story.at(day, "08:15"),
-            transfusion_since_screening_at=None,
-            thrombopoietic_since_screening_on=None,
-            surgery_since_screening_on=None,
-        ),
-    )
-
-    def infuse():
-        level = DoseSlot.objects.get(subject=subject(), status=DoseSlot.Status.CLAIMED).dose_level
-        journey.infusion_record(
-            actor=investigator,
-            subject=subject(),
-            product_lot=f"XJ-{started:%y%m}-{subject().pk:03d}",
-            product_viable_cells=level.viable_cells,
-            viability_percent=Decimal("91.5"),
-            volume_ml=Decimal("50.0"),
-            started_at=started,
-            ended_at=ended,
-            fraction_given_percent=Decimal(100),
-            interrupted=False,
-            interruption_reason="",
-            early_stop="",
-            early_stop_reason="",
-            dose_deviation_reason="",
-            timing_deviation_reason="",
-            vitals_before=_vitals(started - timedelta(minutes=10)),
-            vitals_after=_vitals(ended + timedelta(minutes=5)),
-        )
-
-    story.on(story.at(day, "09:50"), infuse)
-    for minutes, count in ((60, 70), (120, 74), (240, 79)):
-        drawn = ended + timedelta(minutes=minutes)
-        story.on(
-            drawn + timedelta(minutes=5),
-            lambda minutes=minutes, drawn=drawn, count=count: dosing_services.draw_record(
-                actor=coordinator,
-                subject=subject(),
-                minutes_after_end=minutes,
-                drawn_at=drawn,
-                platelets=Decimal(count),
-            ),
-        )
-
-
-def _plan_follow_up(story: Story, person: Person, subject) -> None:
-    """Visits on their target days before today, the AEs of the story, and the close-out after D30."""
-    coordinator = story.actors["coordinator"]
-    targets = {"D2": 2, "D3": 3, "D7": 7, "D14": 14, "D28": 28, "D30": 30}
-    for code, offset in targets.items():
-        if person.d0 + offset >= 0:
-            break
-        story.on(
-            story.at(person.d0 + offset, "10:30"),
-            lambda code=code, offset=offset: _visit_record(story, subject(), code, person.d0 + offset),
-        )
-    else:
-        story.on(
-            story.at(person.d0 + 30, "11:00"),
-            lambda: safety_services.subject_close_out(actor=coordinator, subject=subject()),
-        )
-    if person.related_fever:
-        story.on(story.at(person.d0 + 2, "10:45"), lambda: _related_fever(story, subject(), person.d0))
-    if person.sae_candidate:
-        aware = story.now - timedelta(hours=13)
-        story.on(aware + timedelta(minutes=30), lambda: _serious_allergic_reaction(story, subject(), aware))
-
-
-def _visit_record(story: Story, subject: Subject, code: str, day: int) -> None:
-    visit = Visit.objects.get(subject=subject, definition__code=code)
-    safety_services.visit_record(
-        actor=story.actors["coordinator"],
-        visit=visit,
-        visit_date=story.today + timedelta(days=day),
-        platelets=None if code == "D30" else Decimal(FOLLOW_UP[code]),
-        ae_review_done=True,
-    )
-
-
-def _related_fever(story: Story, subject: Subject, d0: int) -> None:
-    """Subject A's related grade 2 fever on D1: the titration trigger that makes level 1 a 3+3 cohort."""
-    safety_services.ae_record(
-        actor=story.actors["investigator"],
-        subject=subject,
-        verbatim_term="Fever 39.3 °C the evening after the infusion",
-        ctcae_term=CtcaeTerm.objects.get(code="fever"),
-        grade=2,
-        onset_date=story.today + timedelta(days=d0 + 1),
-        end_date=story.today + timedelta(days=d0 + 2),
-        ongoing=False,
-        relatedness="possibly",
-        expectedness="expected",
-        fever_resolved_within_hours=20,
-    )
-
-
-def _serious_allergic_reaction(story: Story, subject: Subject, aware: datetime) -> None:
-    """Subject E's grade 3 allergic reaction: a DLT candidate for the SRC and an SAE whose 24-hour clock runs."""
-    safety_services.ae_record(
-        actor=story.actors["investigator"],
-        subject=subject,
-        verbatim_term="Bronchospasm and urticaria, admitted for IV treatment",
-        ctcae_term=CtcaeTerm.objects.get(code="allergic_reaction"),
-        grade=3,
-        onset_date=story.site.local_date(aware),
-        ongoing=True,
-        serious=True,
-        sae_hospitalization=True,
-        awareness_at=aware,
-        relatedness="probably",
-        expectedness="expected",
-        action_taken="none",
-        treatment="IV methylprednisolone and antihistamine",
-    )
 
 
 def _plan_src_decision(story: Story) -> None:

@@ -79,15 +79,18 @@ def test_demo_trial_is_in_mid_flight(demo):
     assert (clock.status.value, clock.reported_at) == ("due", None)
     assert timedelta(hours=10) < clock.deadline - now <= timedelta(hours=11)
 
-    # reminder emails sent along the way, one per notification row
-    kinds = Counter(Notification.objects.values_list("kind", "status"))
-    assert set(kinds) == {
-        (kind, "sent")
-        for kind in ("visit_target_day", "visit_window_open", "d_minus_1_morning", "d_minus_1_draw_tomorrow")
-        + ("dlt_candidate", "sae_reminder", "src_decision_due")
+    # reminder emails sent along the way (one per notification row), the 12-hour SAE alert among them
+    assert Counter(Notification.objects.values_list("kind", "status")) == {
+        ("visit_target_day", "sent"): 48,
+        ("visit_window_open", "sent"): 16,
+        ("d_minus_1_draw_tomorrow", "sent"): 12,
+        ("d_minus_1_morning", "sent"): 12,
+        ("dlt_candidate", "sent"): 3,
+        ("sae_reminder", "sent"): 2,  # to the investigator and to sponsor safety
+        ("src_decision_due", "sent"): 2,
     }
-    assert len(mail.outbox) == sum(kinds.values()) > 50
-    assert kinds[("sae_reminder", "sent")] == 2  # the 12-hour alert to the investigator and sponsor safety
+    assert len(mail.outbox) == 95
+    assert sum("S-BJ01-005: SAE report to the sponsor due by" in message.subject for message in mail.outbox) == 2
 
 
 def test_demo_twice_changes_nothing(demo, settings):
@@ -96,3 +99,22 @@ def test_demo_twice_changes_nothing(demo, settings):
     call_command("seed", "--demo", verbosity=0)
 
     assert _state() == before
+
+
+@pytest.mark.parametrize("beijing_time", ["2026-12-04T06:00:00+08:00", "2026-12-04T23:30:00+08:00"])
+def test_demo_state_holds_at_any_hour_of_the_site_day(settings, time_machine, beijing_time):
+    settings.DEBUG = True
+    time_machine.move_to(beijing_time, tick=True)
+
+    call_command("seed", "--demo", verbosity=0)
+
+    now = timezone.now()
+    plan = InfusionPlan.objects.get(status="scheduled")
+    assert (str(plan.d_minus_1), str(Site.objects.get(code="BJ01").local_date(plan.planned_at))) == (
+        "2026-12-03", "2026-12-04"
+    )  # fmt: skip
+    assert DltAssessment.objects.filter(is_candidate=True, adjudications__isnull=True).count() == 1
+    sae = AdverseEvent.objects.get(serious=True)
+    assert now - timedelta(hours=14) < sae.awareness_at < now - timedelta(hours=12)
+    assert Notification.objects.filter(kind="sae_reminder", status="sent").count() == 2
+    assert len(mail.outbox) == 95
