@@ -1,6 +1,6 @@
 """The demo trial of `manage.py seed --demo`: a trial in mid-flight, built through the services the API uses.
 
-The story is replayed with time travel from about 14 weeks before the real now, so that today is "now": level 1
+The story is replayed with time travel from about 15 weeks before the real now, so that today is "now": level 1
 complete (3 subjects, the first with a related grade 2 AE), an SRC decision escalating to level 2 signed by two
 members, level 2 with a subject in its DLT window and one with a DLT candidate that is also a fresh SAE, a subject
 between D−1 and D0, and a screen failure. The reminder sweeps and sends run synchronously along the way, so their
