@@ -12,6 +12,7 @@ from ctit_trial.admin_base import (
     apply_to_each,
 )
 from enrollment import selectors, services
+from enrollment.admin_acts import SUBJECT_ACTS
 from enrollment.admin_screening import ReadOnlyInline, current_outcome, signature_state
 from enrollment.models import (
     Consent,
@@ -129,9 +130,10 @@ class SubjectAdmin(AuditedAdmin):
     list_display = ["study_number", "site", "status", "created_at", "enrolled_at"]
     list_filter = ["site", "status", ("dose_slots__dose_level", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["study_number"]
-    readonly_fields = ["study_number", "site", "status", "created_at", "enrolled_at"]
+    readonly_fields = ["study_number", "site", "sequence", "status", "created_at", "enrolled_at"]
     list_select_related = ["site"]
     actions = ["enroll"]
+    object_acts = SUBJECT_ACTS  # a subject changes only through its acts (buttons on its page)
     has_enroll_permission = act_check(Act.ENROLL)
 
     def get_inlines(self, request, obj):

@@ -7,11 +7,12 @@ admin shows them with their history and offers the actions that call services ("
 import json
 
 from django.contrib import admin
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ServiceChangeForm, act_check, apply_to_each
 from ctit_trial.signatures import signature_display
 from enrollment import selectors, services
+from enrollment.admin_acts import SCREENING_ACTS
 from enrollment.documents import screening_document
 from enrollment.models import (
     Consent,
@@ -90,7 +91,8 @@ class ScreeningAdmin(ReadOnlyAdmin):
     search_fields = ["subject__study_number"]
     inlines = [LabInline, SerologyInline, EvaluationInline]
     actions = ["evaluate_again"]
-    readonly_fields = ["outcome", "signature", "document"]
+    object_acts = SCREENING_ACTS
+    readonly_fields = ["outcome", "signature", "verdicts", "document"]
 
     def get_queryset(self, request):
         related = ("subject__site", "consent", "serology", "recorded_by")
@@ -104,6 +106,26 @@ class ScreeningAdmin(ReadOnlyAdmin):
     @admin.display(description="Investigator signature")
     def signature(self, screening):
         return signature_state(screening)
+
+    @admin.display(description="Criteria (current evaluation)")
+    def verdicts(self, screening):
+        """Each criterion's verdict with its reason (IN1–IN6, EX1–EX21), from the current evaluation."""
+        evaluation = selectors.evaluation_current(screening)
+        if evaluation is None:
+            return "Not evaluated."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (verdict.criterion.code, verdict.get_status_display(), verdict.reason)
+                for verdict in evaluation.verdicts.select_related("criterion").order_by("pk")
+            ),
+        )
+        return format_html(
+            '<table class="criterion-verdicts"><thead><tr><th>Criterion</th><th>Verdict</th><th>Reason</th></tr>'
+            "</thead><tbody>{}</tbody></table>",
+            rows,
+        )
 
     @admin.display(description="Appendix A document (what the engine evaluates and the signature covers)")
     def document(self, screening):

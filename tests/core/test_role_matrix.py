@@ -68,6 +68,14 @@ ADMIN_ACTIONS: dict[str, Act] = {
 }
 # Clinical acts offered as buttons on a record's admin page ("<model label>.<act name>" -> act of the table).
 ADMIN_OBJECT_ACTS: dict[str, Act] = {
+    "enrollment.subject.consent": Act.RECORD_CONSENT,
+    "enrollment.subject.screening": Act.RECORD_SCREENING,
+    "enrollment.subject.correct_screening": Act.CORRECT_SCREENING,
+    "enrollment.subject.enroll": Act.ENROLL,
+    "enrollment.subject.screen_fail": Act.ENROLL,
+    "enrollment.subject.discontinue": Act.DISCONTINUE_SUBJECT,
+    "enrollment.screening.evaluate": Act.RECORD_SCREENING,
+    "enrollment.screening.sign": Act.SIGN_ELIGIBILITY,
     "safety.visit.missed": Act.MARK_VISIT_MISSED,
 }
 # The admin site's own pages (no clinical data) and the model pages outside the role table.
