@@ -51,7 +51,7 @@ class SiteForm(ServiceChangeForm):
             return services.site_create(
                 actor=actor, code=cleaned["code"], name=cleaned["name"], time_zone=cleaned["time_zone"]
             )
-        changes = {field: cleaned[field] for field in self.changed_data if field in self._meta.fields}
+        changes = {field: cleaned[field] for field in self.changed_data if field in SiteForm.Meta.fields}
         return services.site_update(actor=actor, site=self.instance, reason=self.reason, **changes)
 
 

@@ -385,7 +385,7 @@ def test_the_admin_records_it_through_the_journey(infused, client, trial, clock)
     user = make_staff_user(role_key=INVESTIGATOR, sites=[trial])
     client.force_login(user)
 
-    response = client.post(DISCONTINUATION_ADD, admin_body(infused, day="2026-03-20", time="01:00:00"))
+    response = client.post(DISCONTINUATION_ADD, admin_body(infused, day="2026-03-20", time="09:00:00"))
 
     assert (response.status_code, response["Location"]) == (302, "/admin/enrollment/discontinuation/")
     record = Discontinuation.objects.get()
@@ -404,13 +404,13 @@ def test_the_admin_shows_the_services_message_instead_of_saving(infused, client,
     clock(D10_NOON)
     client.force_login(make_staff_user(role_key=INVESTIGATOR, sites=[trial]))
 
-    response = client.post(DISCONTINUATION_ADD, admin_body(infused, day="2026-03-20", time="05:00:00"))
+    response = client.post(DISCONTINUATION_ADD, admin_body(infused, day="2026-03-20", time="13:00:00"))
 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {
         "left_at": ["The time the subject left cannot be in the future."]
     }
-    death = client.post(DISCONTINUATION_ADD, admin_body(infused, day="2026-03-20", time="01:00:00", kind="death"))
+    death = client.post(DISCONTINUATION_ADD, admin_body(infused, day="2026-03-20", time="09:00:00", kind="death"))
     assert death.context["adminform"].form.errors == {
         "__all__": [
             "Record the fatal (grade 5) adverse event of S-BJ01-001 with onset on or before 2026-03-20 first: a "
@@ -425,7 +425,7 @@ def test_the_admin_refuses_the_monitor(infused, client, trial, clock):
     client.force_login(make_staff_user(role_key=MONITOR))
 
     page = client.get(DISCONTINUATION_ADD)
-    post = client.post(DISCONTINUATION_ADD, admin_body(infused, day="2026-03-20", time="01:00:00"))
+    post = client.post(DISCONTINUATION_ADD, admin_body(infused, day="2026-03-20", time="09:00:00"))
 
     assert (page.status_code, post.status_code) == (403, 403)
     assert_nothing_written(infused, "dosed")
@@ -435,7 +435,7 @@ def test_the_admin_offers_only_the_users_sites_subjects(infused, client, clock):
     clock(D10_NOON)
     client.force_login(make_staff_user(role_key=INVESTIGATOR, sites=[make_site(code="SH02")]))
 
-    response = client.post(DISCONTINUATION_ADD, admin_body(infused, day="2026-03-20", time="01:00:00"))
+    response = client.post(DISCONTINUATION_ADD, admin_body(infused, day="2026-03-20", time="09:00:00"))
 
     assert response.context["adminform"].form.errors == {
         "subject": ["Select a valid choice. That choice is not one of the available choices."]

@@ -142,6 +142,6 @@ def test_the_admin_shows_the_chain(confirmed, member, client, django_user_model)
 
     page = client.get(f"/admin/safety/dltassessment/{confirmed.dlt_assessment.pk}/change/").content.decode()
 
-    assert "Test Src_Member — DLT confirmed — 2026-05-31 02:00 UTC" in page
-    assert "Test Src_Member — DLT rejected — 2026-06-01 02:00 UTC" in page
+    assert "Test Src_Member — DLT confirmed — 2026-05-31 10:00 (Asia/Shanghai, UTC+08:00)" in page
+    assert "Test Src_Member — DLT rejected — 2026-06-01 10:00 (Asia/Shanghai, UTC+08:00)" in page
     assert "superseded" in page and "Allergy work-up: premedication" in page
