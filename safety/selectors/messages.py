@@ -4,9 +4,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
-from dosing.models import InfusionPlan
+from dosing.models import InfusionPlan, SrcDecision
+from enrollment.roles import Act, may
 from enrollment.selectors import protocol_current
 from safety.models import AdverseEvent, Notification, Visit
 from safety.rules import reminders as rules
@@ -28,6 +29,12 @@ HEADLINES = {
     ReminderKind.DLT_CANDIDATE: "{study_number}: DLT candidate to adjudicate ({term}, grade {grade})",
 }
 
+AE_ACTS = {  # an AE alert's act (its name on the AE's admin page) and the role-table act it needs
+    ReminderKind.DLT_CANDIDATE: ("adjudicate", Act.ADJUDICATE_DLT),
+    ReminderKind.SAE_REMINDER: ("sae_report", Act.REPORT_SAE),
+    ReminderKind.SAE_OVERDUE: ("sae_report", Act.REPORT_SAE),
+}
+
 
 def format_local(instant: datetime, zone: ZoneInfo) -> str:
     """An instant in site-local wall-clock time with the zone, e.g. "2026-06-08 08:00 CST (Asia/Shanghai)"."""
@@ -35,27 +42,19 @@ def format_local(instant: datetime, zone: ZoneInfo) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({zone.key})"
 
 
-def admin_link(url_name: str, *args, fallback: tuple[str, tuple] | None = None) -> str:
-    """An absolute link to an admin page (SITE_URL + path); the fallback page when the first is not registered."""
-    try:
-        path = reverse(f"admin:{url_name}", args=args)
-    except NoReverseMatch:
-        if fallback is None:
-            raise
-        return admin_link(fallback[0], *fallback[1])
-    return f"{settings.SITE_URL}{path}"
+def admin_link(url_name: str, *args, query: str = "") -> str:
+    """An absolute link to an admin page (SITE_URL + path)."""
+    return f"{settings.SITE_URL}{reverse(f'admin:{url_name}', args=args)}{query}"
 
 
 def _plan_context(plan_id: int, zone: ZoneInfo) -> dict:
     plan = InfusionPlan.objects.get(pk=plan_id)
     cutoff = rules.local_instant(plan.d_minus_1, reminder_config().reconfirmation_cutoff, zone)
-    link = admin_link("dosing_infusionplan_change", plan.pk, fallback=("enrollment_subject_change", (plan.subject_id,)))
     return {
         "d_minus_1": plan.d_minus_1.isoformat(),
         "d0": (plan.d_minus_1 + timedelta(days=1)).isoformat(),
         "planned_local": format_local(plan.planned_at, zone),
         "cutoff_local": format_local(cutoff, zone),
-        "link": link,
     }
 
 
@@ -68,7 +67,6 @@ def _visit_context(visit_id: int, zone: ZoneInfo) -> dict:
         "earliest": visit.window_earliest.isoformat(),
         "target": visit.target_date.isoformat(),
         "latest": visit.window_latest.isoformat(),
-        "link": admin_link("safety_visit_change", visit.pk),
     }
 
 
@@ -85,7 +83,6 @@ def _ae_context(ae_id: int, zone: ZoneInfo) -> dict:
         "deadline_local": format_local(deadline, zone) if deadline else "",
         "seriousness": ", ".join(name.removeprefix("sae_").replace("_", " ") for name in ae.seriousness_criteria),
         "flag_reason": assessment.flag_reason if assessment else "",
-        "link": admin_link("safety_adverseevent_change", ae.pk),
     }
 
 
@@ -96,8 +93,37 @@ def _escalation_context(now: datetime) -> dict:
         "recommendation": f"{facts.action.replace('_', ' ')}{level}",
         "path": facts.path or "(no subject dosed)",
         "open_level": facts.open_level,
-        "link": admin_link("dosing_trial_status"),
     }
+
+
+def _ae_link(notification: Notification, ae_id: int) -> str:
+    """The AE's act the message asks for, when its recipient may do it (the SRC adjudicates, the investigator
+    reports the SAE); the AE's page otherwise (the site's investigator reviews a DLT candidate, the sponsor follows)."""
+    name, act = AE_ACTS[notification.kind]
+    if may(notification.recipient, act):
+        return admin_link("safety_adverseevent_act", ae_id, name)
+    return admin_link("safety_adverseevent_change", ae_id)
+
+
+def _src_link() -> str:
+    """Where the SRC acts next: sign the decision awaiting signatures, or record the decision that is due."""
+    awaiting = SrcDecision.objects.filter(protocol=protocol_current(), status=SrcDecision.Status.AWAITING_SIGNATURES)
+    decision_id = awaiting.values_list("pk", flat=True).first()
+    if decision_id is None:
+        return admin_link("dosing_srcdecision_add")
+    return admin_link("dosing_srcdecision_act", decision_id, "sign")
+
+
+def act_link(notification: Notification) -> str:
+    """The admin page where the recipient does what the message asks."""
+    family, pk = rules.parse_ref(notification.object_ref)
+    if family == "plan":  # the D−1 count is recorded on the reconfirmation form, the subject chosen
+        return admin_link("dosing_reconfirmation_add", query=f"?subject={notification.subject_id}")
+    if family == "visit":  # recorded, or marked missed, on the visit's page
+        return admin_link("safety_visit_change", pk)
+    if family == "ae":
+        return _ae_link(notification, pk)
+    return _src_link()
 
 
 def message_context(notification: Notification, *, now: datetime) -> dict:
@@ -116,6 +142,7 @@ def message_context(notification: Notification, *, now: datetime) -> dict:
         "due_local": format_local(notification.due_at, zone),
         "due_utc": f"{notification.due_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
         "protocol_code": protocol_current().code,
+        "link": act_link(notification),
     }
     family, pk = rules.parse_ref(notification.object_ref)
     readers = {"plan": _plan_context, "visit": _visit_context, "ae": _ae_context}
