@@ -147,6 +147,22 @@ class ActForm(ServiceFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class SignedActForm(ActForm):
+    """An act that is an electronic signature: the signer re-enters the password (and the one-time code)."""
+
+    password = forms.CharField(widget=forms.PasswordInput, help_text="Your password, re-entered to sign.")
+    otp_token = forms.CharField(
+        required=False,
+        label="One-time code",
+        max_length=16,
+        help_text="The code of your authenticator app, when a second factor is configured for you.",
+    )
+
+    def credentials(self, cleaned: dict) -> dict:
+        """The signer's credentials as the signing services take them."""
+        return {"password": cleaned["password"], "otp_token": cleaned["otp_token"] or None}
+
+
 @dataclass(frozen=True)
 class ActSpec:
     """A clinical act offered on a record's admin page: a button for the roles holding `act`, when `available`."""
@@ -157,6 +173,7 @@ class ActSpec:
     available: Callable[[object], bool] = lambda target: True
     done: Callable[[object, object], str] = lambda target, result: "Done."
     help: str = ""
+    facts: Callable[[object], list[tuple[str, str]]] = lambda target: []  # what the act is on, shown above the form
 
 
 class ActionReasonForm(forms.Form):
@@ -350,7 +367,7 @@ class ScopedAdmin(SimpleHistoryAdmin):
             self.message_user(request, f"{spec.label}: not possible for {obj} now.", messages.ERROR)
             return redirect(back)
         form_class = type(spec.form.__name__, (spec.form,), {"request": request})
-        form = form_class(request.POST or None, target=obj)
+        form = form_class(request.POST if request.method == "POST" else None, target=obj)
         if request.method == "POST" and form.is_valid():
             self.message_user(request, spec.done(obj, form.result), messages.SUCCESS)
             return redirect(request.GET.get("next") if _is_admin_path(request.GET.get("next")) else back)
@@ -358,6 +375,7 @@ class ScopedAdmin(SimpleHistoryAdmin):
             **self.admin_site.each_context(request),
             "title": f"{spec.label}: {obj}",
             "spec": spec,
+            "facts": spec.facts(obj),
             "form": form,
             "target": obj,
             "back": back,
@@ -424,6 +442,11 @@ class ServiceAdminMixin:
         if issubclass(form, ServiceFormMixin):
             form = type(form.__name__, (form,), {"request": request})
         return form
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        """Inlines only show rows: a POST carries none, so a missing or forged inline form cannot undo a write."""
+        if request.method != "POST":
+            yield from super().get_formsets_with_inlines(request, obj)
 
     def save_form(self, request, form, change):
         return form.result if isinstance(form, ServiceFormMixin) else super().save_form(request, form, change)

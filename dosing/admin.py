@@ -4,9 +4,11 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from ctit_trial.admin_base import ReadOnlyAdmin, ReadOnlyInline, act_check, apply_to_each
+from ctit_trial.admin_base import ReadOnlyAdmin, ReadOnlyInline, ServiceAddAdmin, act_check, apply_to_each
 from ctit_trial.errors import DomainError
+from ctit_trial.site_time import format_local
 from dosing import (
+    admin_acts,
     admin_day,  # noqa: F401 (registers the dosing-day admin)
     selectors,
     services,
@@ -14,6 +16,7 @@ from dosing import (
 from dosing.charts import escalation_chart_png
 from dosing.models import DoseLevel, DoseSlot, SrcDecision, SrcSignature
 from dosing.rules.live import outcome_letter
+from dosing.services.src import valid_signatures
 from enrollment.roles import Act
 from enrollment.selectors import protocol_current, subjects_visible_to
 
@@ -128,11 +131,28 @@ class DoseSlotAdmin(ReadOnlyAdmin):
 
 class SrcSignatureInline(ReadOnlyInline):
     model = SrcSignature
-    fields = ["printed_name", "meaning", "signed_at", "content_digest"]
+    fields = ["printed_name", "meaning", "signed_local", "valid", "content_digest"]
+
+    @admin.display(description="Signed at")
+    def signed_local(self, signature):
+        return format_local(signature.signed_at)
+
+    @admin.display(description="Valid (decision unchanged since signing)", boolean=True)
+    def valid(self, signature):
+        return signature in valid_signatures(signature.decision)
 
 
 @admin.register(SrcDecision)
-class SrcDecisionAdmin(ReadOnlyAdmin):
-    list_display = ["meeting_date", "recommended_action", "decision", "dose_level", "status", "effective_at"]
+class SrcDecisionAdmin(ServiceAddAdmin):
+    """SRC decisions: a member records one beside the engine's recommendation; each member present signs it."""
+
+    add_form = admin_acts.SrcDecisionForm
+    add_act = Act.RECORD_SRC_DECISION
+    object_acts = admin_acts.SRC_ACTS
+    list_display = ["meeting_date", "recommended_action", "decision", "dose_level", "status", "effective_local"]
     list_filter = ["status", "decision"]
     inlines = [SrcSignatureInline]
+
+    @admin.display(description="Effective at", ordering="effective_at")
+    def effective_local(self, record):
+        return format_local(record.effective_at)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ctit_trial import journey
 from ctit_trial.admin_base import ReadOnlyInline, ServiceAddAdmin, ServiceAddForm
-from dosing import selectors, services
+from dosing import admin_acts, selectors, services
 from dosing.models import (
     DosingDayCorrection,
     Infusion,
@@ -53,6 +53,7 @@ class PlanForm(SubjectServiceForm):
 @admin.register(InfusionPlan)
 class InfusionPlanAdmin(ServiceAddAdmin):
     add_form = PlanForm
+    object_acts = admin_acts.PLAN_ACTS
     site_path = "subject__site"
     add_act = Act.SCHEDULE_INFUSION
     list_display = ["subject", "planned_at", "d_minus_1", "status", "blocked_reason"]

@@ -11,7 +11,7 @@ from django.contrib.admin.widgets import AdminDateWidget, AdminSplitDateTime
 from django.contrib.auth import get_user_model
 
 from ctit_trial import journey
-from ctit_trial.admin_base import ActForm, ActSpec
+from ctit_trial.admin_base import ActForm, ActSpec, SignedActForm
 from ctit_trial.audit import REASON_REQUIRED
 from enrollment import selectors, services
 from enrollment.documents import HISTORY_FIELDS, SEROLOGY_FIELDS, screening_document
@@ -306,19 +306,9 @@ class EvaluateForm(ActForm):
         return services.eligibility_evaluate(actor=actor, screening=self.target)
 
 
-class SignForm(ActForm):
-    password = forms.CharField(widget=forms.PasswordInput, help_text="Your password, re-entered to sign.")
-    otp_token = forms.CharField(
-        required=False,
-        label="One-time code",
-        max_length=16,
-        help_text="The code of your authenticator app, when a second factor is configured for you.",
-    )
-
+class SignForm(SignedActForm):
     def run_service(self, actor, cleaned):
-        return services.eligibility_sign(
-            actor=actor, screening=self.target, password=cleaned["password"], otp_token=cleaned["otp_token"] or None
-        )
+        return services.eligibility_sign(actor=actor, screening=self.target, **self.credentials(cleaned))
 
 
 def _current_while_screening(screening: Screening) -> bool:

@@ -1,8 +1,5 @@
-"""Safety admin: visits and adverse events edited through services; DLT and SAE signatures shown read-only.
-
-Adjudication and SAE report sign-off need the signer's password again, so they are API actions
-(POST /api/v1/adverse-events/{id}/adjudicate/, …/sae-report/); the admin shows their state and history.
-"""
+"""Safety admin: visits and adverse events recorded through the API's services; the signed acts (DLT adjudication,
+the SAE report to the sponsor) and close-out are buttons on the record's page (safety.admin_acts)."""
 
 from django import forms
 from django.contrib import admin
@@ -24,6 +21,7 @@ from enrollment.models import Subject
 from enrollment.roles import Act
 from enrollment.selectors import sites_of_member, subjects_visible_to
 from safety import (
+    admin_acts,
     admin_notifications,  # noqa: F401 (registers the delivery log)
     selectors,
     services,
@@ -99,7 +97,7 @@ class VisitAdmin(AuditedAdmin):
     }
     site_path = "subject__site"
     change_act = Act.RECORD_VISIT
-    list_display = ["subject", "code", "target_date", "window", "visit_date", "platelets", "status", "deviation"]
+    list_display = ["subject", "code", "target_date", "window", "visit_date", "platelets", "status", "window_kept"]
     list_filter = ["status", "deviation", "definition__code", "subject__site"]
     search_fields = ["subject__study_number"]
     readonly_fields = ["subject", "definition", "target_date", "window", "status", "deviation", "deviation_reason"]
@@ -112,6 +110,10 @@ class VisitAdmin(AuditedAdmin):
     @admin.display(description="Window (site-local)")
     def window(self, visit):
         return f"{visit.window_earliest} … {visit.window_latest}"
+
+    @admin.display(description="Protocol deviation", ordering="deviation")
+    def window_kept(self, visit):
+        return f"Deviation: {visit.deviation_reason or 'outside the window'}" if visit.deviation else "—"
 
 
 class AdverseEventForm(ServiceChangeForm):
@@ -146,6 +148,7 @@ class AdjudicationFilter(admin.SimpleListFilter):
 @admin.register(AdverseEvent)
 class AdverseEventAdmin(AuditedAdmin):
     form = AdverseEventForm
+    object_acts = admin_acts.AE_ACTS
     site_path = "subject__site"
     add_act = Act.RECORD_AE
     change_act = Act.CORRECT_AE
@@ -208,7 +211,7 @@ class DltAdjudicationInline(ReadOnlyInline):
     def get_readonly_fields(self, request, obj=None):
         return self.fields
 
-    @admin.display(description="Signature (printed name — meaning — UTC time)")
+    @admin.display(description="Signature (printed name — meaning — time)")
     def signature(self, adjudication):
         return signature_display(adjudication)
 

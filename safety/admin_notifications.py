@@ -9,6 +9,7 @@ from django.contrib.admin.helpers import ActionForm
 from ctit_trial.admin_base import ScopedAdmin, act_check, apply_to_each
 from enrollment.roles import Act
 from safety import services
+from safety.admin_acts import NOTIFICATION_ACTS
 from safety.models import Notification
 from safety.selectors.messages import format_local
 from safety.selectors.notifications import notifications_visible_to
@@ -23,6 +24,7 @@ class NotificationAdmin(ScopedAdmin):
     """Every reminder email: who, what, when due and sent, how it went; staff resend through a service."""
 
     action_form = ResendForm
+    object_acts = NOTIFICATION_ACTS
     actions = ["resend"]
     list_display = ["recipient_email", "kind", "subject", "visit_code", "due", "sent", "status", "attempts", "error"]
     list_filter = ["status", "kind", "site"]

@@ -9,6 +9,7 @@ from django.utils import timezone
 from ctit_trial.audit import save_audited
 from ctit_trial.errors import Conflict, PermissionDenied
 from ctit_trial.signatures import authenticate_signer, printed_name, signature_seal
+from ctit_trial.site_time import format_local
 from safety import selectors
 from safety.models import AdverseEvent, SaeReport
 from safety.rules.reminders import ae_ref
@@ -24,7 +25,9 @@ def _reported_at_error(ae: AdverseEvent, reported_at: datetime, now: datetime) -
     if reported_at > now:
         return "The report time cannot be in the future."
     if ae.awareness_at and reported_at < ae.awareness_at:
-        return f"The report cannot precede awareness of the SAE ({ae.awareness_at:%Y-%m-%d %H:%M} UTC)."
+        return (
+            f"The report cannot precede awareness of the SAE, at {format_local(ae.awareness_at, ae.subject.site.zone)}."
+        )
     return None
 
 
@@ -61,7 +64,8 @@ def sae_report_record(
         raise Conflict(f"{ae} is not serious: no SAE report is due.")
     existing = selectors.sae_report_of(ae)
     if existing is not None:
-        raise Conflict(f"This SAE was already reported to the sponsor at {existing.reported_at:%Y-%m-%d %H:%M} UTC.")
+        reported = format_local(existing.reported_at, ae.subject.site.zone)
+        raise Conflict(f"This SAE was already reported to the sponsor at {reported}.")
     now = timezone.now()
     raise_if_any({"reported_at": _reported_at_error(ae, reported_at, now)})
     report = _signed_report(ae, actor=actor, reported_at=reported_at, now=now)

@@ -35,7 +35,7 @@ ADMIN_MODEL_ACTS: dict[str, tuple[Act, Act | None]] = {
     "enrollment.discontinuation": (R, Act.DISCONTINUE_SUBJECT),
     "dosing.doselevel": (R, None),
     "dosing.doseslot": (R, None),
-    "dosing.srcdecision": (R, None),
+    "dosing.srcdecision": (R, Act.RECORD_SRC_DECISION),
     "dosing.infusionplan": (R, Act.SCHEDULE_INFUSION),
     "dosing.reconfirmation": (R, Act.RECORD_RECONFIRMATION),
     "dosing.preinfusionassessment": (R, Act.RECORD_ASSESSMENT),
@@ -77,6 +77,13 @@ ADMIN_OBJECT_ACTS: dict[str, Act] = {
     "enrollment.screening.evaluate": Act.RECORD_SCREENING,
     "enrollment.screening.sign": Act.SIGN_ELIGIBILITY,
     "safety.visit.missed": Act.MARK_VISIT_MISSED,
+    "safety.adverseevent.adjudicate": Act.ADJUDICATE_DLT,
+    "safety.adverseevent.sae_report": Act.REPORT_SAE,
+    "enrollment.subject.close_out": Act.CLOSE_OUT,
+    "safety.notification.resend": Act.RESEND_NOTIFICATION,
+    "dosing.srcdecision.sign": Act.SIGN_SRC_DECISION,
+    "dosing.infusionplan.reschedule": Act.SCHEDULE_INFUSION,
+    "dosing.infusionplan.gate_fail": Act.ENROLL,
 }
 # The admin site's own pages (no clinical data) and the model pages outside the role table.
 ADMIN_SITE_VIEWS = {"index", "login", "logout", "password_change", "password_change_done", "jsi18n", "app_list"}

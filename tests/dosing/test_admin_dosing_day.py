@@ -206,3 +206,34 @@ def test_infusion_change_page_shows_its_vital_signs_inline(infused, admin_for, t
     ] == [("before", 78, Decimal("36.8")), ("after", 78, Decimal("36.8"))]
     assert "Before the infusion" in html
     assert "After the infusion" in html
+
+
+# --- rescheduling and the screen failure at the gate: acts on the plan's page
+
+
+def test_the_plan_is_rescheduled_from_its_page_at_a_beijing_time(scheduled, admin_for, trial):
+    client = admin_for(trial)
+    plan = InfusionPlan.objects.get()
+    act = f"/admin/dosing/infusionplan/{plan.pk}/act/reschedule/"
+
+    page = client.get(f"/admin/dosing/infusionplan/{plan.pk}/change/").content.decode()
+    missing_reason = client.post(act, {"planned_at_0": "2026-03-12", "planned_at_1": "09:30"})
+    moved = client.post(act, {"planned_at_0": "2026-03-12", "planned_at_1": "09:30", "reason": "Product release"})
+
+    assert act in page
+    assert list(missing_reason.context["form"].errors) == ["reason"]
+    assert moved.status_code == 302
+    plan.refresh_from_db()
+    assert (plan.planned_at, plan.d_minus_1) == (datetime(2026, 3, 12, 1, 30, tzinfo=UTC), date(2026, 3, 11))
+
+
+def test_a_screen_failure_at_the_gate_cancels_the_plan(scheduled, admin_for, trial):
+    client = admin_for(trial)
+    plan = InfusionPlan.objects.get()
+
+    response = client.post(f"/admin/dosing/infusionplan/{plan.pk}/act/gate_fail/", {"reason": "Active infection"})
+
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    scheduled.refresh_from_db()
+    assert (plan.status, scheduled.status) == (InfusionPlan.Status.CANCELLED, "screen_failed")

@@ -1,5 +1,6 @@
 """The SAE clock (report to the sponsor within 24 h of awareness), its signed report, and SUSAR clocks."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -115,14 +116,19 @@ def test_only_investigators_report_and_only_once(sae, investigator, dosed):
     with pytest.raises(PermissionDenied, match="Only investigators sign SAE reports to the sponsor."):
         services.sae_report_record(actor=coordinator, ae=sae, reported_at=AWARE_AT, password=PASSWORD)
     services.sae_report_record(actor=investigator, ae=sae, reported_at=AWARE_AT, password=PASSWORD)
-    with pytest.raises(Conflict, match="already reported to the sponsor at 2026-06-05 02:00 UTC"):
+    with pytest.raises(
+        Conflict, match=re.escape("already reported to the sponsor at 2026-06-05 10:00 (Asia/Shanghai, UTC+08:00).")
+    ):
         services.sae_report_record(actor=investigator, ae=sae, reported_at=AWARE_AT, password=PASSWORD)
 
 
 @pytest.mark.parametrize(
     ("reported_at", "message"),
     [
-        (AWARE_AT - timedelta(minutes=1), "The report cannot precede awareness of the SAE (2026-06-05 02:00 UTC)."),
+        (
+            AWARE_AT - timedelta(minutes=1),
+            "The report cannot precede awareness of the SAE, at 2026-06-05 10:00 (Asia/Shanghai, UTC+08:00).",
+        ),
         (AWARE_AT + timedelta(hours=2), "The report time cannot be in the future."),
     ],
 )
