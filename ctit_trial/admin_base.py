@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import FORMFIELD_FOR_DBFIELD_DEFAULTS
 from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
@@ -46,6 +47,16 @@ def act_check(act: Act):
 
     check.act = act
     return check
+
+
+def admin_formfield(model_field, **kwargs) -> forms.Field:
+    """A model field's form field with the admin's widgets (the split date and time, the calendar) as a ModelAdmin
+    gives them, for fields a form declares itself."""
+    for model_class in type(model_field).__mro__:
+        if model_class in FORMFIELD_FOR_DBFIELD_DEFAULTS:
+            kwargs = {**FORMFIELD_FOR_DBFIELD_DEFAULTS[model_class], **kwargs}
+            break
+    return model_field.formfield(**kwargs)
 
 
 # Admin forms bound every model TextField like the API does (ctit_trial.api.serializers.TEXT_MAX_LENGTH).

@@ -9,7 +9,7 @@ from django.urls import path
 from django.utils import timezone
 
 from ctit_trial import journey
-from ctit_trial.admin_base import ReadOnlyInline, ServiceAddAdmin, ServiceAddForm
+from ctit_trial.admin_base import ReadOnlyInline, ServiceAddAdmin, ServiceAddForm, admin_formfield
 from dosing import admin_acts, selectors, services
 from dosing.models import (
     DosingDayCorrection,
@@ -124,7 +124,7 @@ VITAL_FIELDS = [field.name for field in VitalSigns._meta.fields if field.name no
 
 
 def _vital_fields(phase: str) -> dict[str, forms.Field]:
-    return {f"{phase}_{name}": VitalSigns._meta.get_field(name).formfield() for name in VITAL_FIELDS}
+    return {f"{phase}_{name}": admin_formfield(VitalSigns._meta.get_field(name)) for name in VITAL_FIELDS}
 
 
 INFUSION_FIELDS = [
@@ -241,7 +241,7 @@ def _correction_fields() -> dict[str, forms.Field]:
     }
     fields = {}
     for name, model_field in model_fields.items():
-        field = model_field.formfield(required=False)
+        field = admin_formfield(model_field, required=False)
         if name == "bleeding":
             field = forms.NullBooleanField(required=False)
         field.help_text = KEEP

@@ -12,7 +12,7 @@ from ctit_trial.admin_base import (
     apply_to_each,
 )
 from enrollment import selectors, services
-from enrollment.admin_acts import SUBJECT_ACTS
+from enrollment.admin_acts import SUBJECT_ACTS, enrolled_message
 from enrollment.admin_screening import ReadOnlyInline, current_outcome, signature_state
 from enrollment.models import (
     Consent,
@@ -149,7 +149,7 @@ class SubjectAdmin(AuditedAdmin):
             request,
             queryset,
             lambda subject: journey.subject_enroll(actor=request.user, subject=subject),
-            lambda subject, slot: f"{subject} enrolled at {slot.dose_level.label}.",
+            enrolled_message,
         )
 
     def get_form(self, request, obj=None, change=False, **kwargs):

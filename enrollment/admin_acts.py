@@ -89,7 +89,7 @@ def _top_level_field(key: str, convert) -> forms.Field:
     return _number()
 
 
-def _document_fields() -> dict[str, forms.Field]:
+def document_fields() -> dict[str, forms.Field]:
     """The document's fields in Appendix A order (the consent date is the recorded consent's)."""
     fields: dict[str, forms.Field] = {}
     for key, convert in _TOP_LEVEL.items():
@@ -178,7 +178,7 @@ class ScreeningDocumentForm(ActForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.screening = _correctable_screening(self.target)
-        for name, field in _document_fields().items():
+        for name, field in document_fields().items():
             self.fields[name] = field
         if self.screening is not None:
             self.fields["reason"] = _reason_field(required=False, label="Reason for change")
@@ -246,6 +246,10 @@ class DiscontinueForm(ActForm):
         )
 
 
+def enrolled_message(subject: Subject, slot) -> str:
+    return f"{subject} enrolled at dose level {slot.dose_level.level} ({slot.dose_level.label})."
+
+
 SUBJECT_ACTS = {
     "consent": ActSpec(
         label="Record consent",
@@ -278,7 +282,7 @@ SUBJECT_ACTS = {
         act=Act.ENROLL,
         form=EnrollForm,
         available=lambda subject: subject.status == Status.SCREENING,
-        done=lambda subject, slot: f"{subject} enrolled at {slot.dose_level.label}.",
+        done=lambda subject, slot: enrolled_message(subject, slot),
         help="Enroll a subject whose eligibility is signed and in window: claims a dose slot at the open level.",
     ),
     "screen_fail": ActSpec(

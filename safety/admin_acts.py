@@ -25,7 +25,7 @@ def ae_facts(ae: AdverseEvent) -> list[tuple[str, str]]:
     assessment = selectors.dlt_assessment_of(ae)
     current = selectors.current_adjudication(assessment) if assessment else None
     day = selectors.onset_study_day(ae)
-    term = f"CTCAE v{ae.ctcae_version}: {ae.ctcae_term or ae.other_term}, grade {ae.grade}"
+    term = f"CTCAE v{ae.ctcae_version}: {ae.ctcae_term.term if ae.ctcae_term else ae.other_term}, grade {ae.grade}"
     return [
         ("Subject", f"{ae.subject.study_number} ({ae.subject.site.code})"),
         ("Event", f"{ae.verbatim_term} — {term}"),

@@ -82,8 +82,8 @@ def login(page, user, password: str | None = None) -> None:
     device = getattr(user, "totp_device", None)
     if device is not None:
         page.fill("#id_otp_token", current_code(device))
-    page.click("input[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the next goto must not cancel the login's POST
+        page.click("input[type=submit]")
 
 
 def screenshot(page, name: str) -> Path:

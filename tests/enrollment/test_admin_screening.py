@@ -135,7 +135,7 @@ def test_enroll_action_calls_the_service_and_reports_refusals(staff_client, scre
     enrolled = client.post("/admin/enrollment/subject/", action, follow=True).content.decode()
 
     assert "S-BJ01-001: The eligibility of screening #1 of S-BJ01-001 is not signed by an investigator." in refused
-    assert "S-BJ01-001 enrolled at L1." in enrolled
+    assert "S-BJ01-001 enrolled at dose level 1 (L1)." in enrolled
     screened.refresh_from_db()
     assert screened.status == "enrolled"
 
