@@ -193,6 +193,11 @@ class ActionReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=500, strip=True)
 
 
+def deviation_text(deviation: bool, reason: str) -> str:
+    """A protocol deviation in words ('Deviation: …'), never a tick that reads as 'done'."""
+    return f"Deviation: {reason or 'outside the allowed window'}" if deviation else "—"
+
+
 def rendered(response):
     """Render a template response now, inside the caller's time zone (it would otherwise render after the view)."""
     if hasattr(response, "render") and not response.is_rendered:

@@ -9,7 +9,7 @@ from django.urls import path
 from django.utils import timezone
 
 from ctit_trial import journey
-from ctit_trial.admin_base import ReadOnlyInline, ServiceAddAdmin, ServiceAddForm, admin_formfield
+from ctit_trial.admin_base import ReadOnlyInline, ServiceAddAdmin, ServiceAddForm, admin_formfield, deviation_text
 from dosing import admin_acts, selectors, services
 from dosing.models import (
     DosingDayCorrection,
@@ -167,7 +167,11 @@ class VitalSignsInline(ReadOnlyInline):
 
 class DrawInline(ReadOnlyInline):
     model = PostInfusionDraw
-    fields = ["minutes_after_end", "drawn_at", "platelets", "deviation", "deviation_reason"]
+    fields = ["minutes_after_end", "drawn_at", "platelets", "deviation_words"]
+
+    @admin.display(description="Protocol deviation")
+    def deviation_words(self, draw):
+        return deviation_text(draw.deviation, draw.deviation_reason)
 
 
 @admin.register(Infusion)
@@ -201,7 +205,12 @@ class PostInfusionDrawAdmin(ServiceAddAdmin):
     add_form = DrawForm
     site_path = "infusion__subject__site"
     add_act = Act.RECORD_DRAW
-    list_display = ["infusion", "minutes_after_end", "drawn_at", "platelets", "deviation"]
+    list_display = ["infusion", "minutes_after_end", "drawn_at", "platelets", "deviation_words"]
+
+    @admin.display(description="Protocol deviation", ordering="deviation")
+    def deviation_words(self, draw):
+        return deviation_text(draw.deviation, draw.deviation_reason)
+
     list_filter = ["deviation", "minutes_after_end"]
     search_fields = ["infusion__subject__study_number"]
 

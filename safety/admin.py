@@ -14,6 +14,7 @@ from ctit_trial.admin_base import (
     ServiceAddAdmin,
     ServiceAddForm,
     ServiceChangeForm,
+    deviation_text,
 )
 from ctit_trial.signatures import signature_display
 from ctit_trial.site_time import format_local
@@ -100,7 +101,7 @@ class VisitAdmin(AuditedAdmin):
     list_display = ["subject", "code", "target_date", "window", "visit_date", "platelets", "status", "window_kept"]
     list_filter = ["status", "deviation", "definition__code", "subject__site"]
     search_fields = ["subject__study_number"]
-    readonly_fields = ["subject", "definition", "target_date", "window", "status", "deviation", "deviation_reason"]
+    readonly_fields = ["subject", "definition", "target_date", "window", "status", "window_kept"]
     list_select_related = ["subject__site", "definition"]
 
     @admin.display(description="Visit", ordering="definition__target_day")
@@ -113,7 +114,7 @@ class VisitAdmin(AuditedAdmin):
 
     @admin.display(description="Protocol deviation", ordering="deviation")
     def window_kept(self, visit):
-        return f"Deviation: {visit.deviation_reason or 'outside the window'}" if visit.deviation else "—"
+        return deviation_text(visit.deviation, visit.deviation_reason)
 
 
 class AdverseEventForm(ServiceChangeForm):

@@ -182,3 +182,19 @@ def test_ae_added_in_admin_is_recorded_by_the_service(staff_client, dosed, site_
         False,
     )
     assert ae.history.first().history_change_reason == "Adverse event recorded"
+
+
+def test_a_deviation_reads_as_words_in_the_visit_list_and_page(staff_client, dosed, site_a):
+    make_visit_schedule(infusion=dosed)
+    visit = Visit.objects.get(definition__code="D7")
+    client = staff_client(INVESTIGATOR, site_a)
+    client.post(f"/admin/safety/visit/{visit.pk}/change/", {"visit_date": "2026-06-11", "ae_review_done": "on"})
+    visit.refresh_from_db()
+
+    listing = client.get("/admin/safety/visit/?definition__code=D7").content.decode()
+    page = client.get(f"/admin/safety/visit/{visit.pk}/change/").content.decode()
+
+    assert visit.deviation is True
+    assert f"Deviation: {visit.deviation_reason}" in listing
+    assert f"Deviation: {visit.deviation_reason}" in page
+    assert "icon-yes.svg" not in listing
