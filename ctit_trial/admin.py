@@ -12,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from ctit_trial.admin_base import ReasonForChangeForm, apply_to_each
 from ctit_trial.audit import REASON_REQUIRED
 from ctit_trial.users import user_deactivate
+from ctit_trial.workspace.views import index_with_todays_work
 
 User = get_user_model()
 REASON_FIELDSET = ("Reason for change", {"fields": ["reason_for_change"]})
@@ -84,3 +85,6 @@ class AuditedGroupAdmin(SimpleHistoryAdmin, GroupAdmin):
     def save_model(self, request, obj, form, change):
         _stamp(request, obj, form, change)
         super().save_model(request, obj, form, change)
+
+
+admin.site.index = index_with_todays_work(admin.site.index)  # the index opens on today's work (ctit_trial.workspace)

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.urls import path
 
 from ctit_trial import journey
 from ctit_trial.admin_base import (
@@ -11,6 +12,7 @@ from ctit_trial.admin_base import (
     act_check,
     apply_to_each,
 )
+from ctit_trial.workspace.views import casebook_view
 from enrollment import selectors, services
 from enrollment.admin_acts import SUBJECT_ACTS, enrolled_message
 from enrollment.admin_screening import ReadOnlyInline, current_outcome, signature_state
@@ -135,6 +137,13 @@ class SubjectAdmin(AuditedAdmin):
     actions = ["enroll"]
     object_acts = SUBJECT_ACTS  # a subject changes only through its acts (buttons on its page)
     has_enroll_permission = act_check(Act.ENROLL)
+    change_form_template = "admin/enrollment/subject/change_form.html"  # links to the casebook
+
+    def get_urls(self):
+        casebook = path(
+            "<int:object_id>/casebook/", self.act_view(casebook_view(self), Act.READ), name="subject_casebook"
+        )
+        return [casebook, *super().get_urls()]
 
     def get_inlines(self, request, obj):
         if obj is None or getattr(request, "history_read_only", False):
