@@ -1,6 +1,9 @@
 """Domain errors raised by services; one API exception handler maps them to HTTP (never imports DRF)."""
 
 from collections.abc import Mapping, Sequence
+from functools import cache
+
+from django.apps import apps
 
 NON_FIELD = "non_field_errors"  # the `errors` key of a message about the request as a whole
 
@@ -47,3 +50,25 @@ def raise_if_any(errors: Mapping[str, str | None]) -> None:
     found = {field: [message] for field, message in errors.items() if message}
     if found:
         raise InvalidInput(next(iter(found.values()))[0], errors=found)
+
+
+CONCURRENT_CHANGE = (
+    "The change conflicts with data saved at the same moment (another user or a second click): "
+    "reload the page, check the record and try again."
+)
+
+
+def constraint_conflict(error: Exception) -> Conflict:
+    """A database refusal (IntegrityError) as a 409 in words: the violated constraint's message, never its name."""
+    name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+    return Conflict(_constraint_messages().get(name, CONCURRENT_CHANGE))
+
+
+@cache
+def _constraint_messages() -> dict[str, str]:
+    """Each model constraint's name -> its violation message (the words a user reads)."""
+    return {
+        constraint.name: constraint.get_violation_error_message()
+        for model in apps.get_models()
+        for constraint in model._meta.constraints
+    }

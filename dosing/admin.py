@@ -13,7 +13,7 @@ from dosing import (
     selectors,
     services,
 )
-from dosing.charts import escalation_chart_png
+from dosing.charts import MARKERS, escalation_chart_png, format_cells
 from dosing.models import DoseLevel, DoseSlot, SrcDecision, SrcSignature
 from dosing.rules.live import outcome_letter
 from dosing.services.src import valid_signatures
@@ -23,7 +23,7 @@ from enrollment.selectors import protocol_current, subjects_visible_to
 
 @admin.register(DoseLevel)
 class DoseLevelAdmin(ReadOnlyAdmin):
-    list_display = ["label", "level", "viable_cells", "design_role", "status", "protocol"]
+    list_display = ["label", "level", "dose", "design_role", "status", "protocol"]
     list_filter = ["status", "protocol"]
     actions = ["open_first_level"]
     change_list_template = "admin/dosing/doselevel_change_list.html"
@@ -49,6 +49,10 @@ class DoseLevelAdmin(ReadOnlyAdmin):
 
         return run
 
+    @admin.display(description="Dose (viable cells)", ordering="viable_cells")
+    def dose(self, level):
+        return format_cells(level.viable_cells)
+
     def get_urls(self):
         return [
             path("status/", self.act_view(self.status_view, Act.READ), name="dosing_trial_status"),
@@ -58,12 +62,16 @@ class DoseLevelAdmin(ReadOnlyAdmin):
 
     def status_view(self, request):
         protocol, now = protocol_current(), timezone.now()
+        levels = _level_rows(request.user, protocol, now=now)
         context = {
             **self.admin_site.each_context(request),
             "title": "Trial status",
+            "now": now,
             "status": selectors.escalation_status(protocol, now=now),
-            "levels": _level_rows(request.user, protocol, now=now),
+            "levels": levels,
+            "open_row": next((row for row in levels if row["level"].status == DoseLevel.Status.OPEN), None),
             "src_decisions": SrcDecision.objects.filter(protocol=protocol).prefetch_related("signatures"),
+            "outcomes": [(letter, legend) for letter, (_marker, _colour, legend) in MARKERS.items()],
         }
         return TemplateResponse(request, "admin/dosing/trial_status.html", context)
 
@@ -71,7 +79,10 @@ class DoseLevelAdmin(ReadOnlyAdmin):
         protocol, now = protocol_current(), timezone.now()
         subjects = selectors.dosed_subjects(protocol, now=now)
         labels = _visible_numbers(request.user, [s.subject_id for s in subjects])
-        png = escalation_chart_png(subjects, labels, n_levels=protocol.dose_levels.count(), today=now.date())
+        levels = {
+            level.level: f"{level.label} · {format_cells(level.viable_cells)}" for level in protocol.dose_levels.all()
+        }
+        png = escalation_chart_png(subjects, labels, levels=levels, today=timezone.localdate(now))
         return HttpResponse(png, content_type="image/png")
 
 
@@ -91,6 +102,7 @@ def _level_rows(user, protocol, *, now) -> list[dict]:
     return [
         {
             "level": level,
+            "dose": format_cells(level.viable_cells),
             "dosed": [
                 {"study_number": numbers.get(s.subject_id, OTHER_SITE), "letter": outcome_letter(s)}
                 for s in dosed

@@ -5,11 +5,12 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 
 from ctit_trial import journey
 from ctit_trial.admin_base import ReadOnlyInline, ServiceAddAdmin, ServiceAddForm, admin_formfield, deviation_text
+from ctit_trial.site_time import format_local
 from dosing import admin_acts, selectors, services
 from dosing.models import (
     DosingDayCorrection,
@@ -20,8 +21,9 @@ from dosing.models import (
     Reconfirmation,
     VitalSigns,
 )
+from dosing.selectors.dosing_day import assessment_of, reconfirmation_of
 from enrollment.models import Subject
-from enrollment.roles import Act
+from enrollment.roles import Act, may
 from enrollment.selectors import sites_of_member, sites_visible_to
 
 
@@ -66,13 +68,41 @@ class InfusionPlanAdmin(ServiceAddAdmin):
 
     def today_view(self, request):
         now = timezone.now()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Dosing today",
-            "now": now,
-            "rows": selectors.dosing_today(sites_visible_to(request.user), now=now),
-        }
+        rows = selectors.dosing_today(sites_visible_to(request.user), now=now)
+        for row in rows:
+            row["missing"] = list(dict.fromkeys(row["missing"]))  # one line per thing to do, not per checklist code
+            row["planned_local"] = format_local(row["planned_at"], row["subject"].site.zone)
+            row["links"] = _day_links(request.user, row)
+        context = {**self.admin_site.each_context(request), "title": "Dosing today", "now": now, "rows": rows}
         return TemplateResponse(request, "admin/dosing/dosing_today.html", context)
+
+
+ACT_PAGES = {  # an act of the dosing day: the label of its link, the add page where it is done
+    Act.RECORD_RECONFIRMATION: ("Record the D−1 reconfirmation", "dosing_reconfirmation_add"),
+    Act.RECORD_ASSESSMENT: ("Record the D0 assessment", "dosing_preinfusionassessment_add"),
+    Act.RECORD_INFUSION: ("Record the infusion", "dosing_infusion_add"),
+    Act.RECORD_DRAW: ("Record a post-infusion draw", "dosing_postinfusiondraw_add"),
+}
+
+
+def _day_links(user, row: dict) -> list[tuple[str, str]]:
+    """Links to the pages where the user does the row's acts still to do (the subject chosen), then its page."""
+    subject = row["subject"]
+    acts = [act for act in _acts_to_do(row) if may(user, act)]
+    links = [(ACT_PAGES[act][0], f"{reverse(f'admin:{ACT_PAGES[act][1]}')}?subject={subject.pk}") for act in acts]
+    return [*links, ("Subject page", reverse("admin:enrollment_subject_change", args=[subject.pk]))]
+
+
+def _acts_to_do(row: dict) -> list[Act]:
+    """What is left to record today: D−1 the reconfirmation; D0 the assessment and the infusion, then the draws."""
+    if row["plan_status"] == InfusionPlan.Status.INFUSED:
+        return [Act.RECORD_DRAW] if row["missing"] else []
+    plan = selectors.plan_live(row["subject"])
+    if plan is None or plan.status != InfusionPlan.Status.SCHEDULED:
+        return []
+    if row["day"] == "D-1":
+        return [] if reconfirmation_of(plan) else [Act.RECORD_RECONFIRMATION]
+    return ([] if assessment_of(plan) else [Act.RECORD_ASSESSMENT]) + [Act.RECORD_INFUSION]
 
 
 class ReconfirmationForm(SubjectServiceForm):
@@ -121,10 +151,26 @@ class PreInfusionAssessmentAdmin(ServiceAddAdmin):
 
 
 VITAL_FIELDS = [field.name for field in VitalSigns._meta.fields if field.name not in ("id", "infusion", "phase")]
+VITAL_LABELS = {
+    "measured_at": "measured at",
+    "temperature_c": "temperature (°C)",
+    "heart_rate_bpm": "heart rate (beats/min)",
+    "systolic_mmhg": "systolic blood pressure (mmHg)",
+    "diastolic_mmhg": "diastolic blood pressure (mmHg)",
+    "respiratory_rate": "respiratory rate (breaths/min)",
+    "spo2_percent": "SpO₂ (%)",
+}
+PHASE_LABELS = {"before": "Before infusion", "after": "After infusion"}
 
 
 def _vital_fields(phase: str) -> dict[str, forms.Field]:
-    return {f"{phase}_{name}": admin_formfield(VitalSigns._meta.get_field(name)) for name in VITAL_FIELDS}
+    """One block of vital-sign fields, each labelled with its phase so the two blocks read apart."""
+    return {
+        f"{phase}_{name}": admin_formfield(
+            VitalSigns._meta.get_field(name), label=f"{PHASE_LABELS[phase]} — {VITAL_LABELS[name]}"
+        )
+        for name in VITAL_FIELDS
+    }
 
 
 INFUSION_FIELDS = [

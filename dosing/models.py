@@ -33,11 +33,22 @@ class DoseLevel(models.Model):
     class Meta:
         ordering = ["protocol", "level"]
         constraints = [
-            models.UniqueConstraint(fields=["protocol", "level"], name="unique_dose_level"),
             models.UniqueConstraint(
-                fields=["protocol"], condition=models.Q(status="open"), name="one_open_dose_level_per_protocol"
+                fields=["protocol", "level"],
+                name="unique_dose_level",
+                violation_error_message="This protocol already has a dose level with this number.",
             ),
-            models.CheckConstraint(condition=models.Q(level__gte=1), name="dose_level_starts_at_one"),
+            models.UniqueConstraint(
+                fields=["protocol"],
+                condition=models.Q(status="open"),
+                name="one_open_dose_level_per_protocol",
+                violation_error_message="Another dose level is open: only one level is open at a time.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(level__gte=1),
+                name="dose_level_starts_at_one",
+                violation_error_message="Dose levels are numbered from 1.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -64,11 +75,15 @@ class DoseSlot(models.Model):
         ordering = ["claimed_at", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["subject"], condition=~models.Q(status="released"), name="one_active_slot_per_subject"
+                fields=["subject"],
+                condition=~models.Q(status="released"),
+                name="one_active_slot_per_subject",
+                violation_error_message="This subject already holds a dose slot: release it before claiming another.",
             ),
             models.CheckConstraint(
                 condition=models.Q(status="released", released_at__isnull=False) | ~models.Q(status="released"),
                 name="released_slot_has_release_time",
+                violation_error_message="A released slot needs the time it was released.",
             ),
         ]
 
@@ -109,10 +124,17 @@ class InfusionPlan(models.Model):
         ordering = ["planned_at", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["subject"], condition=models.Q(status__in=["scheduled", "blocked"]), name="one_live_plan"
+                fields=["subject"],
+                condition=models.Q(status__in=["scheduled", "blocked"]),
+                name="one_live_plan",
+                violation_error_message=(
+                    "This subject already has a scheduled or blocked infusion plan: reschedule or cancel it first."
+                ),
             ),
             models.CheckConstraint(
-                condition=~models.Q(status="blocked") | ~models.Q(blocked_reason=""), name="blocked_plan_has_reason"
+                condition=~models.Q(status="blocked") | ~models.Q(blocked_reason=""),
+                name="blocked_plan_has_reason",
+                violation_error_message="A blocked infusion plan needs the reason it is blocked.",
             ),
         ]
 
@@ -137,10 +159,18 @@ class Reconfirmation(models.Model):
 
     class Meta:
         ordering = ["plan", "d_minus_1"]
+        verbose_name = "D−1 reconfirmation"
+        verbose_name_plural = "D−1 reconfirmations"
         constraints = [
-            models.UniqueConstraint(fields=["plan", "d_minus_1"], name="one_reconfirmation_per_d_minus_1"),
+            models.UniqueConstraint(
+                fields=["plan", "d_minus_1"],
+                name="one_reconfirmation_per_d_minus_1",
+                violation_error_message="A D−1 reconfirmation is already recorded for this D−1: correct it instead.",
+            ),
             models.CheckConstraint(
-                condition=models.Q(bleeding=False) | ~models.Q(bleeding_details=""), name="bleeding_has_details"
+                condition=models.Q(bleeding=False) | ~models.Q(bleeding_details=""),
+                name="bleeding_has_details",
+                violation_error_message="Bleeding was reported: describe it in the bleeding details.",
             ),
         ]
 
@@ -171,7 +201,17 @@ class PreInfusionAssessment(models.Model):
 
     class Meta:
         ordering = ["plan", "d0"]
-        constraints = [models.UniqueConstraint(fields=["plan", "d0"], name="one_assessment_per_d0")]
+        verbose_name = "D0 pre-infusion assessment"
+        verbose_name_plural = "D0 pre-infusion assessments"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "d0"],
+                name="one_assessment_per_d0",
+                violation_error_message=(
+                    "A D0 pre-infusion assessment is already recorded for this D0: correct it instead."
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"D0 {self.d0} of {self.plan.subject}: baseline PLT {self.baseline_platelets}"
@@ -212,7 +252,9 @@ class Infusion(models.Model):
         ordering = ["started_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(ended_at__gte=models.F("started_at")), name="infusion_ends_after_start"
+                condition=models.Q(ended_at__gte=models.F("started_at")),
+                name="infusion_ends_after_start",
+                violation_error_message="The infusion cannot end before it started.",
             ),
             models.CheckConstraint(
                 condition=models.Q(early_stop="", fraction_given_percent=100, early_stop_reason="")
@@ -222,15 +264,21 @@ class Infusion(models.Model):
                     & ~models.Q(early_stop_reason="")
                 ),
                 name="early_stop_iff_partial_dose_with_reason",
+                violation_error_message=(
+                    "An infusion stopped early gives less than the full dose and says why it stopped; a full dose has "
+                    "neither."
+                ),
             ),
             models.CheckConstraint(
                 condition=models.Q(interrupted=False, interruption_reason="")
                 | models.Q(interrupted=True) & ~models.Q(interruption_reason=""),
                 name="interruption_has_reason",
+                violation_error_message="Give the reason for an interruption, and only for an interrupted infusion.",
             ),
             models.CheckConstraint(
                 condition=models.Q(fraction_given_percent__gt=0, fraction_given_percent__lte=100),
                 name="fraction_given_0_to_100",
+                violation_error_message="The fraction of the dose given is more than 0 and at most 100 percent.",
             ),
         ]
 
@@ -259,7 +307,13 @@ class VitalSigns(models.Model):
     class Meta:
         ordering = ["infusion", "measured_at"]
         verbose_name_plural = "vital signs"
-        constraints = [models.UniqueConstraint(fields=["infusion", "phase"], name="one_vital_signs_per_phase")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["infusion", "phase"],
+                name="one_vital_signs_per_phase",
+                violation_error_message="Vital signs are already recorded for this phase of the infusion.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.infusion.subject} vital signs {self.get_phase_display().lower()}"
@@ -280,10 +334,18 @@ class PostInfusionDraw(models.Model):
 
     class Meta:
         ordering = ["infusion", "minutes_after_end"]
+        verbose_name = "post-infusion draw"
+        verbose_name_plural = "post-infusion draws"
         constraints = [
-            models.UniqueConstraint(fields=["infusion", "minutes_after_end"], name="one_draw_per_time_point"),
+            models.UniqueConstraint(
+                fields=["infusion", "minutes_after_end"],
+                name="one_draw_per_time_point",
+                violation_error_message="A post-infusion draw is already recorded at this time point.",
+            ),
             models.CheckConstraint(
-                condition=models.Q(deviation=False) | ~models.Q(deviation_reason=""), name="draw_deviation_has_reason"
+                condition=models.Q(deviation=False) | ~models.Q(deviation_reason=""),
+                name="draw_deviation_has_reason",
+                violation_error_message="A draw outside its allowed time needs the reason for the deviation.",
             ),
         ]
 
@@ -333,12 +395,17 @@ class SrcDecision(models.Model):
 
     class Meta:
         ordering = ["-recorded_at", "-pk"]
+        verbose_name = "SRC decision"
+        verbose_name_plural = "SRC decisions"
         permissions = [("sign_srcdecision", "Can sign SRC decisions as a committee member")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(decision="stop", dose_level__isnull=True)
                 | (~models.Q(decision="stop") & models.Q(dose_level__isnull=False)),
                 name="src_decision_level_matches_kind",
+                violation_error_message=(
+                    "A stop decision names no dose level; every other SRC decision names its target or declared level."
+                ),
             ),
         ]
 
@@ -355,7 +422,15 @@ class SrcSignature(SignatureFields):
 
     class Meta:
         ordering = ["signed_at", "pk"]
-        constraints = [models.UniqueConstraint(fields=["decision", "signer"], name="one_signature_per_member")]
+        verbose_name = "SRC signature"
+        verbose_name_plural = "SRC signatures"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["decision", "signer"],
+                name="one_signature_per_member",
+                violation_error_message="This committee member has already signed this decision.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.printed_name} — {self.meaning} — {self.signed_at:%Y-%m-%d %H:%M} UTC"

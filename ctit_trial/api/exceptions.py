@@ -4,12 +4,13 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ctit_trial.errors import NON_FIELD, DomainError
+from ctit_trial.errors import NON_FIELD, DomainError, constraint_conflict
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,9 @@ def _summary(errors: dict[str, list[str]]) -> str:
 
 def exception_handler(exc, context):
     """DRF EXCEPTION_HANDLER: map every known error to the standard body; unknown ones stay 500."""
+    if isinstance(exc, IntegrityError):  # a race the services' checks could not see: the database refused
+        logger.warning("Write refused by the database: %s", exc)
+        exc = constraint_conflict(exc)
     if isinstance(exc, DomainError):
         return Response(error_body(exc.message, exc.errors), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):

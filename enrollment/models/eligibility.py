@@ -50,7 +50,13 @@ class CriterionVerdict(models.Model):
 
     class Meta:
         ordering = ["evaluation", "pk"]
-        constraints = [models.UniqueConstraint(fields=["evaluation", "criterion"], name="one_verdict_per_criterion")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "criterion"],
+                name="one_verdict_per_criterion",
+                violation_error_message="This evaluation already has a verdict for this criterion.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.criterion.code}: {self.status}"

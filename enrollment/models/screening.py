@@ -29,6 +29,11 @@ def _event_date() -> models.DateField:
     return models.DateField(null=True, blank=True)
 
 
+def _event_words(event: str) -> str:
+    """'last_major_surgery_on' -> 'last major surgery'."""
+    return event.removesuffix("_on").replace("_", " ")
+
+
 def _answered() -> models.BooleanField:
     return models.BooleanField(default=False, help_text="Answered: a blank date then means none on record.")
 
@@ -106,12 +111,23 @@ class Screening(models.Model):
     class Meta:
         ordering = ["subject", "attempt"]
         constraints = [
-            models.UniqueConstraint(fields=["subject", "attempt"], name="unique_screening_attempt"),
-            models.CheckConstraint(condition=models.Q(ecog__lte=5), name="screening_ecog_0_to_5"),
+            models.UniqueConstraint(
+                fields=["subject", "attempt"],
+                name="unique_screening_attempt",
+                violation_error_message="This subject already has a screening with this attempt number.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ecog__lte=5),
+                name="screening_ecog_0_to_5",
+                violation_error_message="The ECOG performance status is a number from 0 to 5.",
+            ),
             *(
                 models.CheckConstraint(
                     condition=models.Q(**{f"{event}__isnull": True}) | models.Q(**{f"{event}_answered": True}),
                     name=f"screening_{event}_answered",
+                    violation_error_message=(
+                        f"A date of the {_event_words(event)} needs its question marked as answered."
+                    ),
                 )
                 for event in HISTORY_EVENTS
             ),
@@ -119,6 +135,9 @@ class Screening(models.Model):
                 condition=models.Q(last_platelet_transfusion_at__isnull=True)
                 | models.Q(last_platelet_transfusion_answered=True),
                 name="screening_last_transfusion_answered",
+                violation_error_message=(
+                    "A date of the last platelet transfusion needs its question marked as answered."
+                ),
             ),
         ]
 
@@ -151,7 +170,13 @@ class ScreeningLab(models.Model):
 
     class Meta:
         ordering = ["screening", "pk"]
-        constraints = [models.UniqueConstraint(fields=["screening", "analyte"], name="unique_lab_per_screening")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["screening", "analyte"],
+                name="unique_lab_per_screening",
+                violation_error_message="This screening already has a value for this analyte.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_analyte_display()} {self.value} {self.unit}"

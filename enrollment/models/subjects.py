@@ -31,11 +31,16 @@ class Subject(models.Model):
         ordering = ["site__code", "sequence"]
         permissions = [("enroll_subject", "Can enroll subjects and record screen failures")]
         constraints = [
-            models.UniqueConstraint(fields=["site", "sequence"], name="unique_subject_sequence_per_site"),
+            models.UniqueConstraint(
+                fields=["site", "sequence"],
+                name="unique_subject_sequence_per_site",
+                violation_error_message="This site already has a subject with this sequence number.",
+            ),
             models.CheckConstraint(
                 condition=models.Q(enrolled_at__isnull=False)
                 | ~models.Q(status__in=["enrolled", "dosed", "completed"]),
                 name="enrolled_subject_has_enrollment_time",
+                violation_error_message="An enrolled, dosed or completed subject needs the time of enrollment.",
             ),
         ]
 
@@ -146,7 +151,13 @@ class Discontinuation(models.Model):
 
     class Meta:
         ordering = ["recorded_at", "pk"]
-        constraints = [models.CheckConstraint(condition=~models.Q(reason=""), name="discontinuation_has_reason")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(reason=""),
+                name="discontinuation_has_reason",
+                violation_error_message="Give the reason the subject left the trial.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.subject} on {self.left_on}"

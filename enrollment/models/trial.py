@@ -85,7 +85,13 @@ class SiteMembership(models.Model):
 
     class Meta:
         ordering = ["site__code", "user__username"]
-        constraints = [models.UniqueConstraint(fields=["user", "site"], name="unique_site_membership")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "site"],
+                name="unique_site_membership",
+                violation_error_message="This user is already a member of this site.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.site.code}"
@@ -108,7 +114,14 @@ class Criterion(models.Model):
 
     class Meta:
         ordering = ["protocol", "-kind", "number"]
-        constraints = [models.UniqueConstraint(fields=["protocol", "code"], name="unique_criterion_code")]
+        verbose_name_plural = "criteria"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["protocol", "code"],
+                name="unique_criterion_code",
+                violation_error_message="This protocol already has a criterion with this code.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.code

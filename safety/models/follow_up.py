@@ -26,7 +26,13 @@ class VisitDefinition(models.Model):
 
     class Meta:
         ordering = ["protocol", "target_day"]
-        constraints = [models.UniqueConstraint(fields=["protocol", "code"], name="unique_visit_code")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["protocol", "code"],
+                name="unique_visit_code",
+                violation_error_message="This protocol already has a visit with this code.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} (D{self.target_day} −{self.window_before}/+{self.window_after})"
@@ -50,8 +56,14 @@ class CtcaeTerm(models.Model):
 
     class Meta:
         ordering = ["ctcae_version", "term"]
+        verbose_name = "CTCAE term"
+        verbose_name_plural = "CTCAE terms"
         constraints = [
-            models.UniqueConstraint(fields=["ctcae_version", "code"], name="unique_ctcae_term_code"),
+            models.UniqueConstraint(
+                fields=["ctcae_version", "code"],
+                name="unique_ctcae_term_code",
+                violation_error_message="This CTCAE version already has a term with this code.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -107,19 +119,27 @@ class Visit(models.Model):
             ("close_out_subject", "Can close out a subject's follow-up after D30"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["subject", "definition"], name="one_visit_per_definition"),
+            models.UniqueConstraint(
+                fields=["subject", "definition"],
+                name="one_visit_per_definition",
+                violation_error_message="This subject already has this visit in the schedule.",
+            ),
             models.CheckConstraint(
                 condition=models.Q(window_earliest__lte=models.F("target_date"))
                 & models.Q(target_date__lte=models.F("window_latest")),
                 name="visit_target_inside_window",
+                violation_error_message="The visit's target day must lie inside its window.",
             ),
             models.CheckConstraint(
                 condition=models.Q(status="done", visit_date__isnull=False)
                 | (~models.Q(status="done") & models.Q(visit_date__isnull=True)),
                 name="done_visit_has_date",
+                violation_error_message="A done visit has its visit date, and only a done visit has one.",
             ),
             models.CheckConstraint(
-                condition=models.Q(deviation=False) | ~models.Q(deviation_reason=""), name="deviation_has_reason"
+                condition=models.Q(deviation=False) | ~models.Q(deviation_reason=""),
+                name="deviation_has_reason",
+                violation_error_message="A visit outside its window needs the reason for the deviation.",
             ),
         ]
 
@@ -210,39 +230,59 @@ class AdverseEvent(models.Model):
     class Meta:
         ordering = ["subject", "onset_date", "pk"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(grade__gte=1, grade__lte=5), name="ae_grade_1_to_5"),
+            models.CheckConstraint(
+                condition=models.Q(grade__gte=1, grade__lte=5),
+                name="ae_grade_1_to_5",
+                violation_error_message="The CTCAE grade is a number from 1 to 5.",
+            ),
             models.CheckConstraint(
                 condition=models.Q(ongoing=True, end_date__isnull=True)
                 | models.Q(ongoing=False, end_date__isnull=False, end_date__gte=models.F("onset_date")),
                 name="ae_ongoing_or_ended_after_onset",
+                violation_error_message=(
+                    "An adverse event is either ongoing (no end date) or ended on or after its onset date."
+                ),
             ),
             models.CheckConstraint(
                 condition=models.Q(ctcae_term__isnull=False, other_term="", other_meddra_code="")
                 | (models.Q(ctcae_term__isnull=True) & ~models.Q(other_term="") & ~models.Q(other_meddra_code="")),
                 name="ae_catalogue_term_or_other_term",
+                violation_error_message="Give the CTCAE term, or another term (other_term) with its MedDRA code.",
             ),
             models.CheckConstraint(
                 condition=models.Q(serious=False, **dict.fromkeys(SERIOUSNESS_CRITERIA, False))
                 | (models.Q(serious=True, awareness_at__isnull=False) & _any_of(SERIOUSNESS_CRITERIA)),
                 name="ae_serious_iff_criterion",
+                violation_error_message=(
+                    "A serious adverse event needs at least one seriousness criterion and the time the site learned "
+                    "of it; a non-serious one has no seriousness criterion."
+                ),
             ),
             models.CheckConstraint(
                 condition=models.Q(grade=5, outcome="fatal") | (~models.Q(grade=5) & ~models.Q(outcome="fatal")),
                 name="ae_grade_5_iff_fatal",
+                violation_error_message=(
+                    "Grade 5 is death: a grade 5 adverse event has the outcome fatal, and only a grade 5 one has."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["subject", "ctcae_term"],
                 condition=models.Q(source="lab", ongoing=True),
                 name="one_open_lab_episode_per_term",
+                violation_error_message="This subject already has an ongoing lab-graded adverse event for this term.",
             ),
             models.UniqueConstraint(
                 fields=["subject", "ctcae_term"],
                 condition=models.Q(source="vitals", ongoing=True),
                 name="one_open_temperature_episode_per_term",
+                violation_error_message=(
+                    "This subject already has an ongoing fever episode graded from temperatures for this term."
+                ),
             ),
             models.CheckConstraint(
                 condition=~models.Q(grade=5) | models.Q(serious=True, sae_death=True),
                 name="ae_grade_5_is_serious_by_death",
+                violation_error_message="A grade 5 adverse event is serious, with death as its seriousness criterion.",
             ),
         ]
 
@@ -272,6 +312,8 @@ class DltAssessment(models.Model):
 
     class Meta:
         ordering = ["adverse_event"]
+        verbose_name = "DLT assessment"
+        verbose_name_plural = "DLT assessments"
         permissions = [("adjudicate_dlt", "Can adjudicate DLT candidates (SRC members, investigators)")]
 
     def __str__(self) -> str:
@@ -300,15 +342,31 @@ class DltAdjudication(SignatureFields):
 
     class Meta:
         ordering = ["assessment", "signed_at", "pk"]
+        verbose_name = "DLT adjudication"
+        verbose_name_plural = "DLT adjudications"
         constraints = [
-            models.CheckConstraint(condition=~models.Q(decision_reason=""), name="dlt_adjudication_has_reason"),
+            models.CheckConstraint(
+                condition=~models.Q(decision_reason=""),
+                name="dlt_adjudication_has_reason",
+                violation_error_message=(
+                    "Give the reason for the DLT decision (the rationale to confirm, the reason to reject)."
+                ),
+            ),
             models.CheckConstraint(
                 condition=models.Q(supersedes__isnull=True, reason_for_change="")
                 | (models.Q(supersedes__isnull=False) & ~models.Q(reason_for_change="")),
                 name="dlt_readjudication_has_reason_for_change",
+                violation_error_message=(
+                    "A re-adjudication needs the reason it supersedes the earlier one; a first adjudication has none."
+                ),
             ),
             models.UniqueConstraint(
-                fields=["assessment"], condition=models.Q(supersedes__isnull=True), name="one_first_dlt_adjudication"
+                fields=["assessment"],
+                condition=models.Q(supersedes__isnull=True),
+                name="one_first_dlt_adjudication",
+                violation_error_message=(
+                    "This DLT candidate is already adjudicated: re-adjudicate it, with a reason for change."
+                ),
             ),
         ]
 
@@ -322,6 +380,8 @@ class SaeReport(SignatureFields):
 
     class Meta:
         ordering = ["reported_at", "pk"]
+        verbose_name = "SAE report"
+        verbose_name_plural = "SAE reports"
         permissions = [("report_sae", "Can sign SAE reports to the sponsor (investigators)")]
 
     def __str__(self) -> str:

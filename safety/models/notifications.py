@@ -64,17 +64,25 @@ class Notification(models.Model):
         ordering = ["-due_at", "-pk"]
         permissions = [("resend_notification", "Can resend a reminder email")]
         constraints = [
-            models.UniqueConstraint(fields=["recipient", "kind", "occasion"], name="one_notification_per_occasion"),
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "occasion"],
+                name="one_notification_per_occasion",
+                violation_error_message="This reminder already exists for this recipient and occasion.",
+            ),
             models.CheckConstraint(
-                condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False), name="sent_notification_has_time"
+                condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
+                name="sent_notification_has_time",
+                violation_error_message="A sent notification needs the time it was sent.",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status="cancelled") | ~models.Q(cancelled_reason=""),
                 name="cancelled_notification_has_reason",
+                violation_error_message="A cancelled notification needs the reason it was cancelled.",
             ),
             models.CheckConstraint(
                 condition=models.Q(resend_of__isnull=True) | ~models.Q(request_reason=""),
                 name="resend_has_reason",
+                violation_error_message="A resend needs the reason it was asked for.",
             ),
         ]
         indexes = [

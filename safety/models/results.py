@@ -58,16 +58,24 @@ class LabResult(models.Model):
     class Meta:
         ordering = ["subject", "observed_on", "pk"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(graded_value__gte=0), name="lab_result_value_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(graded_value__gte=0),
+                name="lab_result_value_not_negative",
+                violation_error_message="A lab value cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=(models.Q(lln__isnull=True) | models.Q(lln__gt=0))
                 & (models.Q(uln__isnull=True) | models.Q(uln__gt=0))
                 & (models.Q(lln__isnull=True) | models.Q(uln__isnull=True) | models.Q(lln__lt=models.F("uln"))),
                 name="lab_result_reference_range_valid",
+                violation_error_message="The reference range's LLN and ULN are above 0, with the LLN below the ULN.",
             ),
             models.CheckConstraint(
                 condition=~models.Q(baseline_source="caller") | ~models.Q(baseline_reason=""),
                 name="lab_result_caller_baseline_has_reason",
+                violation_error_message=(
+                    "A baseline given with the result needs the reason it replaces the recorded one."
+                ),
             ),
         ]
 
@@ -98,7 +106,9 @@ class TemperatureRecord(models.Model):
         ordering = ["subject", "measured_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(temperature_c__gte=30, temperature_c__lte=45), name="temperature_30_to_45_c"
+                condition=models.Q(temperature_c__gte=30, temperature_c__lte=45),
+                name="temperature_30_to_45_c",
+                violation_error_message="A body temperature is recorded between 30 and 45 °C.",
             ),
         ]
 

@@ -32,7 +32,7 @@ def test_status_page_shows_path_levels_and_blockers(staff_client, site_a):
     html = page.content.decode()
     assert page.status_code == 200
     assert "<code>1N</code>" in html
-    assert "S-BJ01-001 <code>N</code>" in html
+    assert 'S-BJ01-001 <span class="outcome outcome-N" title="N">N</span>' in html
     assert "Missing SRC decision: the engine recommends escalate at level 2." in html
 
 
