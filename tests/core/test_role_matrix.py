@@ -59,6 +59,8 @@ ADMIN_OTHER_APP_ACTS: dict[str, Act] = {
     "axes.accesslog": Act.READ_SECURITY_LOG,
 }
 ADMIN_CUSTOM_VIEWS: dict[str, Act] = {"dosing_today": R, "dosing_trial_status": R, "dosing_trial_status_chart": R}
+# A record's custom pages (URL name -> model label): answered like the record's own page, for each site's record.
+ADMIN_RECORD_VIEWS: dict[str, str] = {"subject_casebook": "enrollment.subject"}
 ADMIN_ACTIONS: dict[str, Act] = {
     "enrollment.subject.enroll": Act.ENROLL,
     "enrollment.screening.evaluate_again": Act.RECORD_SCREENING,
@@ -289,7 +291,12 @@ def test_every_admin_url_has_an_entry_in_the_matrix():
     unknown = []
     for name in admin_url_names():
         model_url = _model_url(name)
-        if name in ADMIN_SITE_VIEWS or name in ADMIN_CUSTOM_VIEWS or _object_act_url(name):
+        if (
+            name in ADMIN_SITE_VIEWS
+            or name in ADMIN_CUSTOM_VIEWS
+            or name in ADMIN_RECORD_VIEWS
+            or _object_act_url(name)
+        ):
             continue  # object acts: one URL per model, each act checked below
         if model_url is None and _superuser_only_model_url(name):
             continue  # other apps' admins (users, groups, tokens): superusers only, changelist and add checked below
@@ -335,6 +342,8 @@ def _admin_cases():
         model_url = _model_url(name)
         if name in ADMIN_CUSTOM_VIEWS:
             cases.append(pytest.param(name, None, "A", id=name))
+        elif name in ADMIN_RECORD_VIEWS:
+            cases += [pytest.param(name, (ADMIN_RECORD_VIEWS[name], "change"), key, id=f"{name}-{key}") for key in "AB"]
         elif model_url and model_url[0] in ADMIN_MODEL_ACTS:
             keys = ("A", "B") if model_url[1] in ("change", "history", "simple_history") else ("A",)
             cases += [pytest.param(name, model_url, key, id=f"{name}-{key}") for key in keys]
