@@ -13,7 +13,8 @@ from dosing import (
     selectors,
     services,
 )
-from dosing.charts import MARKERS, escalation_chart_png, format_cells
+from dosing.charts import MARKERS, escalation_chart_png
+from dosing.doses import format_cells
 from dosing.models import DoseLevel, DoseSlot, SrcDecision, SrcSignature
 from dosing.rules.live import outcome_letter
 from dosing.services.src import valid_signatures

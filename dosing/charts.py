@@ -20,13 +20,6 @@ MARKERS = {  # letter: (marker, colour, legend)
 }
 CHART_INCHES, CHART_DPI = (10, 4), 100  # 1000 × 400 px: about the admin's content width at 1280 px
 MARGIN_DAYS = 3
-SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def format_cells(viable_cells: int) -> str:
-    """A dose as a clinician writes it: 100000000 -> '1.0 × 10⁸ cells'."""
-    mantissa, exponent = f"{viable_cells:.1e}".split("e")
-    return f"{mantissa} × 10{str(int(exponent)).translate(SUPERSCRIPT)} cells"
 
 
 def chart_date_range(infusion_days: list[date], *, today: date) -> tuple[date, date]:

@@ -3,8 +3,9 @@
 from django import template
 from django.urls import NoReverseMatch, reverse
 
+from dosing.doses import format_cells
+
 register = template.Library()
-SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _admin_url(record, view: str) -> str:
@@ -27,13 +28,7 @@ def history_page(record) -> str:
     return _admin_url(record, "history")
 
 
-@register.filter
-def cells(viable_cells: int | None) -> str:
-    """100000000 -> '1.0 × 10⁸ cells'."""
-    if viable_cells is None:
-        return "—"
-    mantissa, exponent = f"{viable_cells:.1e}".split("e")
-    return f"{mantissa} × 10{str(int(exponent)).translate(SUPERSCRIPT)} cells"
+register.filter("cells", format_cells)
 
 
 @register.filter

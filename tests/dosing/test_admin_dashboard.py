@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from dosing import charts
 from dosing.admin_day import InfusionForm
+from dosing.doses import format_cells
 from enrollment.roles import INVESTIGATOR, MONITOR
 from tests.dosing.conftest import D0_MORNING, D_MINUS_1_NOON
 from tests.factories import make_infusion, make_staff_user, make_subject, set_open_level
@@ -56,7 +57,7 @@ def png_size(png: bytes) -> tuple[int, int]:
     ],
 )
 def test_a_dose_is_written_in_cells_as_a_power_of_ten(viable_cells, written):
-    assert charts.format_cells(viable_cells) == written
+    assert format_cells(viable_cells) == written
 
 
 def test_the_chart_spans_the_trials_own_dates_from_a_few_days_before_the_first_infusion_to_after_today():
