@@ -12,7 +12,7 @@ from django.contrib.admin.options import FORMFIELD_FOR_DBFIELD_DEFAULTS
 from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -23,7 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ctit_trial.api.serializers import TEXT_MAX_LENGTH
 from ctit_trial.audit import REASON_REQUIRED, save_audited
-from ctit_trial.errors import DomainError, NotVisible
+from ctit_trial.errors import DomainError, NotVisible, constraint_conflict
 from ctit_trial.site_time import working_zone, zone_label
 from enrollment.roles import Act, may
 from enrollment.selectors import sites_of_member, sites_visible_to
@@ -122,6 +122,8 @@ class ServiceFormMixin:
             self.add_refusal(error.errors or {None: [error.message]})
         except ValidationError as error:
             self.add_refusal(error.message_dict if hasattr(error, "error_dict") else {None: error.messages})
+        except IntegrityError as error:  # a race the service's checks could not see: the constraint's words
+            self.add_refusal({None: [constraint_conflict(error).message]})
         return None
 
     def add_refusal(self, errors: dict) -> None:
