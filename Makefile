@@ -5,17 +5,34 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format migrations-check schema-check pytest bench clean venv
+# The venv holds exactly requirements/dev.txt (every package pinned and hashed), then the project itself, editable,
+# without dependencies and without build isolation (its build backend is the locked setuptools). `make lock` refreshes
+# the lock files from pyproject.toml; `make lock UPGRADE=1` also moves every indirect dependency to its newest release.
+LOCK_FILES := requirements/base.txt requirements/build.txt requirements/dev.txt
+PIP_INSTALL := $(BIN)/python -m pip install -qq --require-hashes --only-binary :all:
+# The lock records the public index only: this machine's own wheel folders and pip configuration stay out of it.
+PIP_COMPILE := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
+
+.PHONY: run test lint format migrations-check schema-check pytest bench clean venv lock
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK_FILES)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
 		|| { echo "Python 3.11 is required (found: $(PYTHON))"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -qq --upgrade pip
-	$(BIN)/pip install -qq -e ".[dev]"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) -r requirements/dev.txt
+	$(BIN)/pip-sync -q --pip-args "--require-hashes --only-binary :all:" requirements/dev.txt  # drops what the lock no longer lists
+	$(BIN)/python -m pip install -qq --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	@touch $(STAMP)
+
+lock: $(STAMP)
+	$(PIP_COMPILE) --output-file requirements/base.txt pyproject.toml
+	$(PIP_COMPILE) --output-file requirements/build.txt requirements/build.in
+	$(PIP_COMPILE) --extra dev --output-file requirements/dev.txt pyproject.toml requirements/dev.in
+	@$(MAKE) --no-print-directory venv
 
 run: $(STAMP)
 	@bin/run

@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from ctit_trial.audit import system_actor
 from ctit_trial.demo import demo_trial_build
@@ -36,13 +35,13 @@ class Command(BaseCommand):
         steps = [("roles and permissions", self.load_roles), ("protocol configuration", self.load_protocol)]
         if demo:
             steps.append(("demo data", self.load_demo))
-        for label, step in tqdm(steps, desc="seed", unit="step", disable=options["verbosity"] == 0):
+        for number, (label, step) in enumerate(steps, start=1):
             summary = step()
-            self.log(f"{label}: {summary}")
+            self.log(f"seed {number}/{len(steps)} {label}: {summary}")
 
     def log(self, message: str) -> None:
         if self.verbosity:
-            tqdm.write(message, file=self.stdout)
+            self.stdout.write(message)
 
     def execute(self, *args, **options):
         self.verbosity = options.get("verbosity", 1)

@@ -7,7 +7,6 @@ import json
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from dosing.rules.boin import next_boin_decision
 from dosing.rules.config import (
@@ -24,7 +23,8 @@ from dosing.rules.simulate import OperatingCharacteristics, simulate
 from dosing.rules.three_plus_three import next_decision
 
 USAGE_ERROR = 2
-PROGRESS_MIN_TRIALS = 1000  # shorter runs finish before a bar would help
+PROGRESS_MIN_TRIALS = 1000  # shorter runs finish before a progress line would help
+PROGRESS_STEPS = 10  # a line on stderr every tenth of the run
 
 
 class Command(BaseCommand):
@@ -64,18 +64,30 @@ class Command(BaseCommand):
         design = options["design"] or configured_design()
         design_options = boin_options() if design == "boin" else _escalation_options(options)
         trials = options["trials"]
-        disable_bar = True if trials < PROGRESS_MIN_TRIALS else None  # None: only on a terminal
-        with tqdm(total=trials, desc=f"simulate {design}", unit="trial", file=sys.stderr, disable=disable_bar) as bar:
-            characteristics = simulate(
-                design,
-                true_dlt=parse_probabilities(options["true_dlt"]),
-                trials=trials,
-                seed=options["seed"],
-                options=design_options,
-                progress=bar.update,
-            )
+        show_progress = trials >= PROGRESS_MIN_TRIALS and sys.stderr.isatty()
+        characteristics = simulate(
+            design,
+            true_dlt=parse_probabilities(options["true_dlt"]),
+            trials=trials,
+            seed=options["seed"],
+            options=design_options,
+            progress=ProgressLines(f"simulate {design}", trials) if show_progress else None,
+        )
         payload = characteristics.to_dict()
         self.stdout.write(json.dumps(payload) if options["json"] else characteristics_text(characteristics))
+
+
+class ProgressLines:
+    """A `progress(n)` callback that prints "simulate boin: 1000/10000 trials" on stderr every tenth of the run."""
+
+    def __init__(self, label: str, total: int):
+        self.label, self.total, self.done = label, total, 0
+        self.every = max(1, total // PROGRESS_STEPS)
+
+    def __call__(self, count: int) -> None:
+        before, self.done = self.done, self.done + count
+        if self.done // self.every > before // self.every or self.done == self.total:
+            print(f"{self.label}: {self.done}/{self.total} trials", file=sys.stderr, flush=True)
 
 
 def _add_design_options(parser) -> None:
