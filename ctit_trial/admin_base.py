@@ -187,6 +187,7 @@ class ActSpec:
     done: Callable[[object, object], str] = lambda target, result: "Done."
     help: str = ""
     facts: Callable[[object], list[tuple[str, str]]] = lambda target: []  # what the act is on, shown above the form
+    offered_to: Callable[[object, object], bool] = lambda target, user: True  # whose button it is (the service decides)
 
 
 class ActionReasonForm(forms.Form):
@@ -358,7 +359,7 @@ class ScopedAdmin(SimpleHistoryAdmin):
         return [
             {"label": spec.label, "url": reverse(f"admin:{self.url_name('act')}", args=[obj.pk, name])}
             for name, spec in self.object_acts.items()
-            if may(request.user, spec.act) and spec.available(obj)
+            if may(request.user, spec.act) and spec.available(obj) and spec.offered_to(obj, request.user)
         ]
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
@@ -418,7 +419,9 @@ class ScopedAdmin(SimpleHistoryAdmin):
                 raise Http404(error.message) from error
             except DomainError as error:
                 self.message_user(request, error.message, messages.ERROR)
-                return HttpResponseRedirect(request.get_full_path())
+            except IntegrityError as error:  # a race the service's checks could not see: the constraint's words
+                self.message_user(request, constraint_conflict(error).message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
         return guarded
 
@@ -483,15 +486,19 @@ class AuditedAdmin(ServiceAdminMixin, ScopedAdmin):
 
 
 class ReadOnlyInline(admin.TabularInline):
-    """Rows shown under their parent, never added, changed or deleted there."""
+    """Rows shown under their parent, each linking to its own page; never added, changed or deleted there."""
 
     extra = 0
     can_delete = False
+    show_change_link = True
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 

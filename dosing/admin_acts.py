@@ -85,6 +85,9 @@ SRC_ACTS = {
         act=Act.SIGN_SRC_DECISION,
         form=SrcSignForm,
         available=lambda record: record.status == SrcDecision.Status.AWAITING_SIGNATURES,
+        offered_to=lambda record, user: (
+            record.members_present.filter(pk=user.pk).exists() and not record.signatures.filter(signer=user).exists()
+        ),
         done=lambda record, signed: (
             f"SRC decision of {signed.meeting_date}: signed; {signed.get_status_display().lower()}."
         ),

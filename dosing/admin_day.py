@@ -151,26 +151,18 @@ class PreInfusionAssessmentAdmin(ServiceAddAdmin):
 
 
 VITAL_FIELDS = [field.name for field in VitalSigns._meta.fields if field.name not in ("id", "infusion", "phase")]
-VITAL_LABELS = {
-    "measured_at": "measured at",
-    "temperature_c": "temperature (°C)",
-    "heart_rate_bpm": "heart rate (beats/min)",
-    "systolic_mmhg": "systolic blood pressure (mmHg)",
-    "diastolic_mmhg": "diastolic blood pressure (mmHg)",
-    "respiratory_rate": "respiratory rate (breaths/min)",
-    "spo2_percent": "SpO₂ (%)",
-}
 PHASE_LABELS = {"before": "Before infusion", "after": "After infusion"}
 
 
 def _vital_fields(phase: str) -> dict[str, forms.Field]:
     """One block of vital-sign fields, each labelled with its phase so the two blocks read apart."""
-    return {
-        f"{phase}_{name}": admin_formfield(
-            VitalSigns._meta.get_field(name), label=f"{PHASE_LABELS[phase]} — {VITAL_LABELS[name]}"
+    fields = {}
+    for name in VITAL_FIELDS:
+        model_field = VitalSigns._meta.get_field(name)
+        fields[f"{phase}_{name}"] = admin_formfield(
+            model_field, label=f"{PHASE_LABELS[phase]} — {model_field.verbose_name}"
         )
-        for name in VITAL_FIELDS
-    }
+    return fields
 
 
 INFUSION_FIELDS = [

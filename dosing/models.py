@@ -295,13 +295,13 @@ class VitalSigns(models.Model):
 
     infusion = models.ForeignKey(Infusion, on_delete=models.PROTECT, related_name="vital_signs")
     phase = models.CharField(max_length=6, choices=Phase.choices)
-    measured_at = models.DateTimeField()
-    temperature_c = models.DecimalField(max_digits=3, decimal_places=1)
-    heart_rate_bpm = models.PositiveSmallIntegerField()
-    systolic_mmhg = models.PositiveSmallIntegerField()
-    diastolic_mmhg = models.PositiveSmallIntegerField()
-    respiratory_rate = models.PositiveSmallIntegerField()
-    spo2_percent = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
+    measured_at = models.DateTimeField("measured at")
+    temperature_c = models.DecimalField("temperature (°C)", max_digits=3, decimal_places=1)
+    heart_rate_bpm = models.PositiveSmallIntegerField("heart rate (beats/min)")
+    systolic_mmhg = models.PositiveSmallIntegerField("systolic blood pressure (mmHg)")
+    diastolic_mmhg = models.PositiveSmallIntegerField("diastolic blood pressure (mmHg)")
+    respiratory_rate = models.PositiveSmallIntegerField("respiratory rate (breaths/min)")
+    spo2_percent = models.PositiveSmallIntegerField("SpO₂ (%)", validators=[MaxValueValidator(100)])
     history = AuditedHistory()
 
     class Meta:

@@ -6,6 +6,7 @@ from ctit_trial import journey
 from ctit_trial.admin_base import (
     AuditedAdmin,
     ReadOnlyAdmin,
+    ReadOnlyInline,
     ServiceAddAdmin,
     ServiceAddForm,
     ServiceChangeForm,
@@ -15,7 +16,7 @@ from ctit_trial.admin_base import (
 from ctit_trial.workspace.views import casebook_view
 from enrollment import selectors, services
 from enrollment.admin_acts import SUBJECT_ACTS, enrolled_message
-from enrollment.admin_screening import ReadOnlyInline, current_outcome, signature_state
+from enrollment.admin_screening import current_outcome, signature_state
 from enrollment.models import (
     Consent,
     Criterion,

@@ -1,7 +1,7 @@
-"""Admin for consents, identifiers, screenings, evaluations, signatures and screen failures (entered via the API).
+"""Admin for consents, identifiers, screenings, evaluations, signatures and screen failures.
 
-Screenings and consents are read-only here: they are entered through the API (the Appendix A document), so the
-admin shows them with their history and offers the actions that call services ("Evaluate eligibility again").
+These records are written only by services: the acts on a record's page (enrollment/admin_acts.py: the Appendix A
+document, evaluation, the investigator's e-signature…) and the API. The pages here show them with their history.
 """
 
 import json
@@ -9,7 +9,14 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
-from ctit_trial.admin_base import AuditedAdmin, ReadOnlyAdmin, ServiceChangeForm, act_check, apply_to_each
+from ctit_trial.admin_base import (
+    AuditedAdmin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ServiceChangeForm,
+    act_check,
+    apply_to_each,
+)
 from ctit_trial.signatures import signature_display
 from enrollment import selectors, services
 from enrollment.admin_acts import SCREENING_ACTS
@@ -27,20 +34,6 @@ from enrollment.models import (
 )
 from enrollment.roles import Act
 from enrollment.services.subjects import IDENTITY_FIELDS
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Rows shown beside their parent; written only by services."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 def signature_state(screening: Screening) -> str:

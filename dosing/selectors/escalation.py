@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from ctit_trial.site_time import format_local
 from dosing.models import DoseLevel, DoseSlot, Infusion, SrcDecision
 from dosing.ports import dlt_facts
 from dosing.rules.boin import next_boin_decision
@@ -124,16 +125,24 @@ def earliest_dosing_at(level: DoseLevel, *, now: datetime) -> datetime:
 def _gap_and_sentinel_blockers(level: DoseLevel, *, now: datetime) -> list[str]:
     scheduling = level.protocol.configuration["scheduling"]
     blockers = []
-    infused = list(Infusion.objects.filter(dose_level=level).order_by("started_at")[:2])
+    infused = list(Infusion.objects.filter(dose_level=level).select_related("subject__site").order_by("started_at")[:2])
     if len(infused) == 1 and now < infused[0].started_at + timedelta(days=scheduling["sentinel_days"]):
         until = infused[0].started_at + timedelta(days=scheduling["sentinel_days"])
         blockers.append(
-            f"Sentinel: the first subject at level {level.level} is observed until {until:%Y-%m-%d %H:%M} UTC."
+            f"Sentinel: the first subject at level {level.level} is observed until "
+            f"{format_local(until, infused[0].subject.site.zone)}."
         )
-    last = Infusion.objects.filter(dose_level__protocol=level.protocol).order_by("-started_at").first()
+    last = (
+        Infusion.objects.filter(dose_level__protocol=level.protocol)
+        .select_related("subject__site")
+        .order_by("-started_at")
+        .first()
+    )
     gap = timedelta(hours=scheduling["min_hours_between_infusions"])
     if last is not None and now < last.started_at + gap:
-        blockers.append(f"Minimum gap: no infusion before {last.started_at + gap:%Y-%m-%d %H:%M} UTC.")
+        blockers.append(
+            f"Minimum gap: no infusion before {format_local(last.started_at + gap, last.subject.site.zone)}."
+        )
     return blockers
 
 

@@ -29,6 +29,7 @@ HEADLINES = {
     ReminderKind.DLT_CANDIDATE: "{study_number}: DLT candidate to adjudicate ({term}, grade {grade})",
 }
 
+AE_ACT_WORDS = {"adjudicate": "Adjudicate the DLT candidate", "sae_report": "Report the SAE"}
 AE_ACTS = {  # an AE alert's act (its name on the AE's admin page) and the role-table act it needs
     ReminderKind.DLT_CANDIDATE: ("adjudicate", Act.ADJUDICATE_DLT),
     ReminderKind.SAE_REMINDER: ("sae_report", Act.REPORT_SAE),
@@ -96,31 +97,32 @@ def _escalation_context(now: datetime) -> dict:
     }
 
 
-def _ae_link(notification: Notification, ae_id: int) -> str:
+def _ae_link(notification: Notification, ae_id: int) -> tuple[str, str]:
     """The AE's act the message asks for, when its recipient may do it (the SRC adjudicates, the investigator
     reports the SAE); the AE's page otherwise (the site's investigator reviews a DLT candidate, the sponsor follows)."""
     name, act = AE_ACTS[notification.kind]
     if may(notification.recipient, act):
-        return admin_link("safety_adverseevent_act", ae_id, name)
-    return admin_link("safety_adverseevent_change", ae_id)
+        return admin_link("safety_adverseevent_act", ae_id, name), AE_ACT_WORDS[name]
+    return admin_link("safety_adverseevent_change", ae_id), "Open the adverse event"
 
 
-def _src_link() -> str:
+def _src_link() -> tuple[str, str]:
     """Where the SRC acts next: sign the decision awaiting signatures, or record the decision that is due."""
     awaiting = SrcDecision.objects.filter(protocol=protocol_current(), status=SrcDecision.Status.AWAITING_SIGNATURES)
     decision_id = awaiting.values_list("pk", flat=True).first()
     if decision_id is None:
-        return admin_link("dosing_srcdecision_add")
-    return admin_link("dosing_srcdecision_act", decision_id, "sign")
+        return admin_link("dosing_srcdecision_add"), "Record the SRC decision"
+    return admin_link("dosing_srcdecision_act", decision_id, "sign"), "Sign the SRC decision"
 
 
-def act_link(notification: Notification) -> str:
-    """The admin page where the recipient does what the message asks."""
+def act_link(notification: Notification) -> tuple[str, str]:
+    """The admin page where the recipient does what the message asks, and the words of its link."""
     family, pk = rules.parse_ref(notification.object_ref)
     if family == "plan":  # the D−1 count is recorded on the reconfirmation form, the subject chosen
-        return admin_link("dosing_reconfirmation_add", query=f"?subject={notification.subject_id}")
+        url = admin_link("dosing_reconfirmation_add", query=f"?subject={notification.subject_id}")
+        return url, "Record the D−1 platelet reconfirmation"
     if family == "visit":  # recorded, or marked missed, on the visit's page
-        return admin_link("safety_visit_change", pk)
+        return admin_link("safety_visit_change", pk), "Record the visit (or mark it missed)"
     if family == "ae":
         return _ae_link(notification, pk)
     return _src_link()
@@ -142,8 +144,8 @@ def message_context(notification: Notification, *, now: datetime) -> dict:
         "due_local": format_local(notification.due_at, zone),
         "due_utc": f"{notification.due_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
         "protocol_code": protocol_current().code,
-        "link": act_link(notification),
     }
+    context["link"], context["link_text"] = act_link(notification)
     family, pk = rules.parse_ref(notification.object_ref)
     readers = {"plan": _plan_context, "visit": _visit_context, "ae": _ae_context}
     context |= readers[family](pk, zone) if family in readers else _escalation_context(now)

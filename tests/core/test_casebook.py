@@ -244,3 +244,17 @@ def test_a_subject_in_screening_has_a_short_casebook(read, world):
         ("2026-06-11", None, "Adverse event: Hip fracture, grade 3 (Not a DLT candidate)"),
     ]
     assert "Times</th><td>in the site's zone, Europe/Berlin, UTC+02:00;" in response.content.decode()
+
+
+def test_a_subject_between_d_minus_1_and_d0_shows_what_still_blocks_the_infusion(read):
+    response = read("coord_a", "A2")
+
+    book = response.context["book"]
+    (plan,) = book.plans
+    assert (plan.record.status, book.infusion, book.draws) == ("scheduled", None, [])
+    assert [(item.code, item.status) for item in plan.checklist] == [
+        ("D0", "pass"), ("D-1", "missing"), ("BASELINE", "missing"), ("IN3", "missing"), ("EX5", "missing"),
+        ("EX10", "missing"),
+    ]  # fmt: skip
+    assert plan.checklist[1].reason == "No platelet reconfirmation recorded on D−1 (2026-06-12)."
+    assert "No platelet reconfirmation recorded on D−1 (2026-06-12)." in response.content.decode()

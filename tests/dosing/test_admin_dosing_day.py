@@ -206,6 +206,18 @@ def test_infusion_change_page_shows_its_vital_signs_inline(infused, admin_for, t
     ] == [("before", 78, Decimal("36.8")), ("after", 78, Decimal("36.8"))]
     assert "Before the infusion" in html
     assert "After the infusion" in html
+    assert [column["label"] for column in vitals.fields()] == [
+        "phase",
+        "measured at",
+        "temperature (°C)",
+        "heart rate (beats/min)",
+        "systolic blood pressure (mmHg)",
+        "diastolic blood pressure (mmHg)",
+        "respiratory rate (breaths/min)",
+        "SpO₂ (%)",
+    ]
+    assert "Temperature (°C)" in html
+    assert "Temperature c" not in html
 
 
 # --- rescheduling and the screen failure at the gate: acts on the plan's page

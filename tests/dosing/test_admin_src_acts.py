@@ -67,6 +67,7 @@ def test_a_member_records_the_decision_and_two_signatures_open_level_2(client, o
     record = SrcDecision.objects.get()
     first = client.post(sign_url(record), {"password": PASSWORD})
     still_waiting = record.status
+    signed_page = client.get(f"/admin/dosing/srcdecision/{record.pk}/change/").content.decode()
     page = login(client, members[1]).get(f"/admin/dosing/srcdecision/{record.pk}/change/").content.decode()
     sign_page = client.get(sign_url(record))
     second = client.post(sign_url(record), {"password": PASSWORD})
@@ -80,6 +81,7 @@ def test_a_member_records_the_decision_and_two_signatures_open_level_2(client, o
     )
     assert first.status_code == 302
     assert still_waiting == SrcDecision.Status.AWAITING_SIGNATURES
+    assert sign_url(record) not in signed_page  # the first member has signed: no second button for them
     assert sign_url(record) in page
     assert (
         dict(sign_page.context["facts"])["Signed so far"]

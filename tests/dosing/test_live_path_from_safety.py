@@ -74,3 +74,18 @@ def test_a_late_dlt_at_level_one_pauses_escalation_to_level_two(titration_subjec
     assert status["path"] == "1T 2P"
     assert (status["recommendation"]["action"], status["recommendation"]["dose_level"]) == ("enroll", 1)
     assert "Missing SRC decision: the engine recommends enroll at level 1." in status["blockers"]
+
+
+def test_sentinel_and_gap_blockers_read_in_the_dosing_site_s_time(site_a):
+    """Site A is Beijing: an infusion at 08:00 there (00:00 UTC) blocks the next one until 08:00 the next day."""
+    call_command("seed", verbosity=0)
+    set_open_level(1)
+    make_infusion(subject=make_subject(site=site_a), level=1, started_at=NOW - timedelta(hours=2))
+
+    status = selectors.escalation_status(protocol_current(), now=NOW)
+
+    assert "Minimum gap: no infusion before 2026-06-02 08:00 (Asia/Shanghai, UTC+08:00)." in status["blockers"]
+    assert (
+        "Sentinel: the first subject at level 1 is observed until 2026-06-15 08:00 (Asia/Shanghai, UTC+08:00)."
+        in status["blockers"]
+    )

@@ -58,6 +58,16 @@ ACT_ON_PAGE = {
     SRC_DECISION_ADD: ['name="members_present"', 'name="decision"', 'name="dose_level"'],
     SRC_SIGN: ["Sign decision", 'name="password"'],
 }
+# The words of each link: the act it leads to, in the text part ("words: link") and the HTML part alike.
+LINK_WORDS = {
+    RECONFIRMATION: "Record the D−1 platelet reconfirmation",
+    VISIT: "Record the visit (or mark it missed)",
+    ADJUDICATE: "Adjudicate the DLT candidate",
+    SAE_REPORT: "Report the SAE",
+    AE_PAGE: "Open the adverse event",
+    SRC_DECISION_ADD: "Record the SRC decision",
+    SRC_SIGN: "Sign the SRC decision",
+}
 SPONSOR_AE_PAGE = ["{study_number}", "Nausea"]  # the sponsor reads the AE; no act of the site's is offered
 
 
@@ -106,8 +116,10 @@ def test_each_reminder_links_its_recipient_to_the_page_of_the_act_it_asks_for(at
         (link,) = links_in(message)
         status, page = opened_by_recipient(row, link)
         missing = [needle.format(**values) for needle in needles if needle.format(**values) not in page]
-        opened.append((row.kind, user, link.removeprefix(settings.SITE_URL), status, missing))
-        expected.append((row.kind, user, page_kind.format(**values), 200, []))
+        words = LINK_WORDS[page_kind]
+        worded = f"{words}: {link}\n" in message.body and f">{words}</a>" in message.alternatives[0][0]
+        opened.append((row.kind, user, link.removeprefix(settings.SITE_URL), status, missing, worded))
+        expected.append((row.kind, user, page_kind.format(**values), 200, [], True))
 
     every_kind_sent(world, at, open_links)
 

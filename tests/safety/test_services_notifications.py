@@ -117,7 +117,10 @@ def test_the_email_names_the_study_number_local_due_time_and_admin_link_never_id
     assert "Infusion: 2030-03-11 09:00 CST (Asia/Shanghai) (D0 2030-03-11)" in message.body
     assert "Reminder: 2030-03-10 08:00 CST (Asia/Shanghai)" in message.body
     assert "Subject:  S-BJ01-001 at site BJ01 (Beijing)" in message.body
-    assert f"Open:     http://127.0.0.1:8000/admin/dosing/reconfirmation/add/?subject={subject.pk}\n" in message.body
+    assert (
+        f"\n\nRecord the D−1 platelet reconfirmation: http://127.0.0.1:8000/admin/dosing/reconfirmation/add/?subject={subject.pk}\n"
+        in message.body
+    )
     assert message.body.startswith("Dear Coordinator Tester,\n")
     assert "<td>2030-03-10 08:00 CST (Asia/Shanghai)</td>" in html
     for identifier in ("Zhang Wei", "110101199003071234", "138"):
