@@ -1,12 +1,13 @@
 """Reads the seeded protocol configuration (seeds/protocol.yaml), the one source of protocol values."""
 
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+from ctit_trial.data_dirs import data_dir
+
+SEEDS_DIR = data_dir("seeds")  # ctit_trial/seeds in the installed wheel, seeds/ in the checkout
 
 
 @cache

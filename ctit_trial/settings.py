@@ -5,13 +5,15 @@ from pathlib import Path
 
 import environ
 
+from ctit_trial.data_dirs import data_dir
 from ctit_trial.secret_key import secret_key_from_environment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Local state (SQLite, file cache and broker, mail files, beat schedule, static files): var/ of the checkout by default.
+VAR_DIR = Path(env.str("CTIT_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # A real key is required with DEBUG off; the development key only with DEBUG on or DJANGO_ALLOW_DEV_SECRET_KEY=1
@@ -72,7 +74,7 @@ WSGI_APPLICATION = "ctit_trial.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [data_dir("templates")],  # ctit_trial/templates in the installed wheel, templates/ in the checkout
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
