@@ -78,6 +78,16 @@ class Journey:
     def message(self) -> str:
         return self.page.inner_text("ul.messagelist")
 
+    def from_todays_work(self, starts: str) -> str:
+        """Open the admin index and follow the line of today's work that starts so; return the line's text."""
+        self.page.goto("/admin/")
+        line = self.page.locator("#todays-work .work-line a").filter(has_text=starts)
+        text = line.inner_text()
+        assert text.startswith(starts), text
+        with self.page.expect_navigation():
+            line.click()
+        return text
+
 
 @pytest.fixture
 def journey(page, time_machine, staff_user, live_server, roles, site_a):
@@ -166,14 +176,23 @@ def enroll_and_schedule(j: Journey, subject: Subject) -> None:
 
 def dosing_day(j: Journey, subject: Subject) -> None:
     page = j.as_("coordinator", -1, "08:45")
-    page.goto(f"/admin/dosing/reconfirmation/add/?subject={subject.pk}")
+    line = j.from_todays_work(f"{subject.study_number}: D−1 today")
+    assert line == (
+        f"{subject.study_number}: D−1 today (level 1, infusion planned {j.d0} 09:00 ({ZONE})): record the D−1 "
+        "reconfirmation (platelet count, bleeding). Still missing: No platelet reconfirmation recorded on D−1 "
+        f"({j.day(-1)}). Record the D0 pre-infusion assessment (baseline count and events since screening)."
+    )
+    screenshot(page, "journey-2-d-minus-1")
+    assert page.url.endswith(f"/admin/dosing/reconfirmation/add/?subject={subject.pk}")
     j.fill_local("drawn_at", j.day(-1), "08:30")
     page.fill("#id_platelets", "74")
     j.save()
     assert "was added successfully" in j.message()
 
     page = j.as_("coordinator", 0, "08:30")
-    page.goto(f"/admin/dosing/preinfusionassessment/add/?subject={subject.pk}")
+    j.from_todays_work(
+        f"{subject.study_number}: D0 today (level 1, infusion planned {j.d0} 09:00 ({ZONE})): record the D0"
+    )
     page.select_option("#id_subject", str(subject.pk))
     page.fill("#id_baseline_platelets", "68")
     j.fill_local("baseline_drawn_at", j.d0, "08:15")
@@ -181,7 +200,9 @@ def dosing_day(j: Journey, subject: Subject) -> None:
     assert "was added successfully" in j.message()
 
     page = j.as_("investigator", 0, "09:50")
-    page.goto(f"/admin/dosing/infusion/add/?subject={subject.pk}")
+    j.from_todays_work(
+        f"{subject.study_number}: D0 today (level 1, infusion planned {j.d0} 09:00 ({ZONE})): record the infusion"
+    )
     page.select_option("#id_subject", str(subject.pk))
     for name, value in {
         "product_lot": "XJ-J-001",
@@ -248,8 +269,9 @@ def serious_allergic_reaction(j: Journey, subject: Subject) -> AdverseEvent:
     ae = AdverseEvent.objects.get()
     assert ae.awareness_at == j.at(5, "09:00")
 
-    page.goto(f"/admin/safety/adverseevent/{ae.pk}/change/")
-    j.act("Report SAE to sponsor")
+    line = j.from_todays_work(f"{subject.study_number}: SAE report of Allergic reaction (grade 3) to the sponsor: 2")
+    assert line.endswith(f"left, due {j.day(6)} 09:00 ({ZONE})"), line
+    assert page.url.endswith(f"/admin/safety/adverseevent/{ae.pk}/act/sae_report/")
     j.fill_local("reported_at", j.day(5), "08:00")
     j.sign("investigator")
     j.submit()
@@ -265,8 +287,8 @@ def serious_allergic_reaction(j: Journey, subject: Subject) -> AdverseEvent:
 
 def adjudicate(j: Journey, ae: AdverseEvent) -> None:
     page = j.as_("src-1", 6, "14:00")
-    page.goto(f"/admin/safety/adverseevent/{ae.pk}/change/")
-    j.act("Adjudicate DLT")
+    j.from_todays_work(f"{ae.subject.study_number}: DLT candidate to adjudicate: Allergic reaction, grade 3")
+    assert page.url.endswith(f"/admin/safety/adverseevent/{ae.pk}/act/adjudicate/")
     screenshot(page, "journey-3-adjudication")
     page.check("#id_decision_1")  # reject
     page.fill("#id_reason", "Known infusion reaction, resolved with treatment; not dose-limiting per the protocol")
@@ -320,9 +342,22 @@ def test_a_subject_from_registration_to_close_out_in_the_admin_alone(journey):
     page.check("#id_confirm")
     j.submit()
     screenshot(page, "journey-4-closed-out")
+    page.goto(f"/admin/enrollment/subject/{subject.pk}/change/")
+    with page.expect_navigation():
+        page.click("a.casebook-link")
+    screenshot(page, "journey-5-casebook")
+    timeline = page.inner_text("#timeline")
 
     subject.refresh_from_db()
     assert subject.status == Subject.Status.COMPLETED
     assert decision.status == SrcDecision.Status.EFFECTIVE
     assert DoseLevel.objects.get(level=1).status == DoseLevel.Status.OPEN
-    assert f"Times: {ZONE}" in page.inner_text("#page-zone")
+    for event in (
+        "Consent signed (version 1.0)",
+        "Eligibility signed",
+        "Infusion at ",
+        "Adverse event: Allergic reaction, grade 3 (Rejected: not a DLT)",
+        "Follow-up closed out",
+    ):
+        assert event in timeline, (event, timeline)
+    assert "Rejected: not a DLT" in page.inner_text("#adverse-events")
