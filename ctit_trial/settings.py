@@ -1,17 +1,20 @@
 """Project settings, read from the environment (see .env.example and docs/adr/0002)."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 
 from ctit_trial.data_dirs import data_dir
+from ctit_trial.environment import env_file_load, env_file_path, production_refusals, refuse_unsafe_production
 from ctit_trial.secret_key import secret_key_from_environment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# The checkout's .env, if any; CTIT_ENV_FILE names another file, or none when empty (tests). ctit_trial/environment.py
+env_file_load(env_file_path(os.environ, BASE_DIR))
 # Local state (SQLite, file cache and broker, mail files, beat schedule, static files): var/ of the checkout by default.
 VAR_DIR = Path(env.str("CTIT_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -89,7 +92,9 @@ TEMPLATES = [
 # --- Database: SQLite for `make run`, PostgreSQL via DATABASE_URL in CI and production.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactions
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
+# Persistent connections (seconds; 0 closes each after its request), checked before reuse after a database restart.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web, worker, beat) share the file: wait for locks instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
@@ -276,7 +281,21 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # --- Production hardening: on whenever DEBUG is off (`manage.py check --deploy` passes with no warnings).
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind our TLS proxy (which sets X-Forwarded-Proto, replacing the client's), a request it received over https
+# is secure; with no proxy of ours the header is the client's own and is not trusted.
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# DEBUG off is production, except a test run (DJANGO_ALLOW_DEV_SECRET_KEY=1: make test, pytest, collectstatic at
+# image build): then each unsafe or missing value below stops the process, naming its variable.
+if not DEBUG and not env.bool("DJANGO_ALLOW_DEV_SECRET_KEY", default=False):
+    refuse_unsafe_production(
+        production_refusals(
+            os.environ,
+            allowed_hosts=ALLOWED_HOSTS,
+            email_backend=EMAIL_BACKEND,
+            database_engine=DATABASES["default"]["ENGINE"],
+        )
+    )
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
