@@ -8,6 +8,8 @@ import environ
 
 from ctit_trial.data_dirs import data_dir
 from ctit_trial.environment import env_file_load, env_file_path, production_refusals, refuse_unsafe_production
+from ctit_trial.observability.error_reports import error_reports_start
+from ctit_trial.observability.logs import logging_config
 from ctit_trial.secret_key import secret_key_from_environment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +56,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ctit_trial.observability.logs.RequestIdMiddleware",  # first: every log line of the request has its id
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "ctit_trial.middleware.RequestLimitsMiddleware",  # body size, query strings and paths (before any view)
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -68,7 +72,8 @@ MIDDLEWARE = [
     "ctit_trial.security.middleware.SessionIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "axes.middleware.AxesMiddleware",  # last: turns an admin-login lockout into its 429 page
+    "axes.middleware.AxesMiddleware",  # turns an admin-login lockout into its 429 page
+    "django_prometheus.middleware.PrometheusAfterMiddleware",  # last: request latency by view and method
 ]
 
 ROOT_URLCONF = "ctit_trial.urls"
@@ -298,7 +303,7 @@ if not DEBUG and not env.bool("DJANGO_ALLOW_DEV_SECRET_KEY", default=False):
     )
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$", r"^metrics$"]  # probes and the scraper, inside the network
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -308,14 +313,22 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 3600)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},  # failures and lockouts, not axes' chatter about each step
-}
+# --- Observability (ctit_trial/observability, docs/adr/0018): JSON log lines with the request id, user and sites;
+# Prometheus metrics at /metrics for a scraper with METRICS_TOKEN (and on CELERY_METRICS_PORT in a worker);
+# error reports to Sentry when SENTRY_DSN is set.
+LOGGING = logging_config(
+    json=env.bool("DJANGO_LOG_JSON", default=not DEBUG), level=env.str("DJANGO_LOG_LEVEL", default="INFO")
+)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the worker logs through LOGGING too
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
+if env.str("SENTRY_DSN", default=""):
+    error_reports_start(
+        dsn=env.str("SENTRY_DSN"),
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # CI sets this so that tests needing PostgreSQL or Redis fail instead of skipping.
 CI_REQUIRE_SERVICES = env.bool("CTIT_REQUIRE_SERVICES", default=False)

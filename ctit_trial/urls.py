@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from ctit_trial.health import healthz, livez
+from ctit_trial.observability.metrics import metrics_view
 
 admin.site.site_header = "XJ-MK-002 trial administration"
 admin.site.site_title = "XJ-MK-002 trial"
@@ -16,4 +17,5 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
+    path("metrics", metrics_view, name="metrics"),
 ]
