@@ -19,7 +19,7 @@ from dosing.models import DoseLevel, DoseSlot, SrcDecision, SrcSignature
 from dosing.rules.live import outcome_letter
 from dosing.services.src import valid_signatures
 from enrollment.roles import Act
-from enrollment.selectors import protocol_current, subjects_visible_to
+from enrollment.selectors import protocol_current
 
 
 @admin.register(DoseLevel)
@@ -68,7 +68,7 @@ class DoseLevelAdmin(ReadOnlyAdmin):
             **self.admin_site.each_context(request),
             "title": "Trial status",
             "now": now,
-            "status": selectors.escalation_status(protocol, now=now),
+            "status": selectors.escalation_status(protocol, now=now, viewer=request.user),
             "levels": levels,
             "open_row": next((row for row in levels if row["level"].status == DoseLevel.Status.OPEN), None),
             "src_decisions": SrcDecision.objects.filter(protocol=protocol).prefetch_related("signatures"),
@@ -79,7 +79,7 @@ class DoseLevelAdmin(ReadOnlyAdmin):
     def chart_view(self, request):
         protocol, now = protocol_current(), timezone.now()
         subjects = selectors.dosed_subjects(protocol, now=now)
-        labels = _visible_numbers(request.user, [s.subject_id for s in subjects])
+        labels = selectors.study_numbers(viewer=request.user, subject_ids=[s.subject_id for s in subjects])
         levels = {
             level.level: f"{level.label} · {format_cells(level.viable_cells)}" for level in protocol.dose_levels.all()
         }
@@ -87,29 +87,25 @@ class DoseLevelAdmin(ReadOnlyAdmin):
         return HttpResponse(png, content_type="image/png")
 
 
-OTHER_SITE = "another site's subject"
-
-
-def _visible_numbers(user, subject_ids) -> dict[int, str]:
-    """Study numbers of the subjects the user may see; other sites' subjects stay unnamed."""
-    return dict(subjects_visible_to(user).filter(pk__in=subject_ids).values_list("pk", "study_number"))
-
-
 def _level_rows(user, protocol, *, now) -> list[dict]:
     """Each level with its dosed subjects' outcome letters and its claimed slots (other sites' unnamed)."""
     dosed = selectors.dosed_subjects(protocol, now=now)
     claimed = list(DoseSlot.objects.filter(dose_level__protocol=protocol, status=DoseSlot.Status.CLAIMED))
-    numbers = _visible_numbers(user, [s.subject_id for s in dosed] + [slot.subject_id for slot in claimed])
+    numbers = selectors.study_numbers(
+        viewer=user, subject_ids=[s.subject_id for s in dosed] + [slot.subject_id for slot in claimed]
+    )
     return [
         {
             "level": level,
             "dose": format_cells(level.viable_cells),
             "dosed": [
-                {"study_number": numbers.get(s.subject_id, OTHER_SITE), "letter": outcome_letter(s)}
+                {"study_number": numbers.get(s.subject_id, selectors.OTHER_SITE), "letter": outcome_letter(s)}
                 for s in dosed
                 if s.level == level.level
             ],
-            "claimed": [numbers.get(slot.subject_id, OTHER_SITE) for slot in claimed if slot.dose_level_id == level.pk],
+            "claimed": [
+                numbers.get(slot.subject_id, selectors.OTHER_SITE) for slot in claimed if slot.dose_level_id == level.pk
+            ],
         }
         for level in protocol.dose_levels.order_by("level")
     ]

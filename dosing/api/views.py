@@ -55,7 +55,7 @@ class EscalationStatusView(APIView):
 
     @extend_schema(responses=EscalationStatusSerializer)
     def get(self, request):
-        status = escalation_status(protocol_current(), now=timezone.now())
+        status = escalation_status(protocol_current(), now=timezone.now(), viewer=request.user)
         return Response(EscalationStatusSerializer(status).data)
 
 

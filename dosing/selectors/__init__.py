@@ -11,6 +11,7 @@ from dosing.selectors.dosing_day import (
     spacing_others,
 )
 from dosing.selectors.escalation import (
+    OTHER_SITE,
     Recommendation,
     design_options,
     dosed_subjects,
@@ -22,9 +23,11 @@ from dosing.selectors.escalation import (
     open_level_for_update,
     pending_slot_count,
     recommendation,
+    study_numbers,
 )
 
 __all__ = [
+    "OTHER_SITE",
     "DosingDayState",
     "Recommendation",
     "design_options",
@@ -44,4 +47,5 @@ __all__ = [
     "pre_infusion_checklist",
     "recommendation",
     "spacing_others",
+    "study_numbers",
 ]

@@ -14,6 +14,7 @@ from dosing.rules.decision import DOSING_ACTIONS, Action, Decision
 from dosing.rules.live import DosedSubject, dose_path, what_if_path, window_complete, window_last_day
 from dosing.rules.three_plus_three import next_decision
 from enrollment.models import Discontinuation, Protocol, Subject
+from enrollment.selectors import subjects_visible_to
 
 
 def engine_configuration(protocol: Protocol) -> dict[str, Any]:
@@ -99,6 +100,9 @@ def open_level(protocol: Protocol) -> DoseLevel | None:
     return DoseLevel.objects.filter(protocol=protocol, status=DoseLevel.Status.OPEN).first()
 
 
+OTHER_SITE = "another site's subject"
+
+
 def open_level_for_update(protocol: Protocol) -> DoseLevel | None:
     """The open dose level, row-locked: the guard of every slot claim at that level."""
     return DoseLevel.objects.select_for_update().filter(protocol=protocol, status=DoseLevel.Status.OPEN).first()
@@ -165,28 +169,35 @@ def _decision_blockers(decision: Decision, level: DoseLevel | None, protocol: Pr
     return blockers
 
 
-def _candidate_blockers(subjects: list[DosedSubject]) -> list[str]:
+def study_numbers(subject_ids, viewer=None) -> dict[int, str]:
+    """Study numbers of those subjects the viewer may see (all of them for the system: viewer None)."""
+    subjects = Subject.objects.all() if viewer is None else subjects_visible_to(viewer)
+    return dict(subjects.filter(pk__in=list(subject_ids)).values_list("pk", "study_number"))
+
+
+def _candidate_blockers(subjects: list[DosedSubject], viewer) -> list[str]:
     waiting = [subject for subject in subjects if subject.unadjudicated_candidates]
     stopped = [subject for subject in subjects if subject.toxicity_stop_unexplained]
-    numbers = dict(
-        Subject.objects.filter(pk__in=[s.subject_id for s in waiting + stopped]).values_list("pk", "study_number")
-    )
+    numbers = study_numbers([s.subject_id for s in waiting + stopped], viewer)
     blockers = []
     if waiting:
-        listed = ", ".join(f"{numbers[s.subject_id]} (level {s.level})" for s in waiting)
+        listed = ", ".join(f"{numbers.get(s.subject_id, OTHER_SITE)} (level {s.level})" for s in waiting)
         blockers.append(f"DLT candidates await adjudication: {listed}.")
     if stopped:
-        listed = ", ".join(f"{numbers[s.subject_id]} (level {s.level})" for s in stopped)
+        listed = ", ".join(f"{numbers.get(s.subject_id, OTHER_SITE)} (level {s.level})" for s in stopped)
         blockers.append(f"Infusion stopped for toxicity, the adverse event that stopped it not yet recorded: {listed}.")
     return blockers
 
 
-def escalation_status(protocol: Protocol, *, now: datetime) -> dict[str, Any]:
-    """The live path, the recommendation, what blocks dosing, the earliest next infusion and the what-ifs."""
+def escalation_status(protocol: Protocol, *, now: datetime, viewer=None) -> dict[str, Any]:
+    """The live path, the recommendation, what blocks dosing, the earliest next infusion and the what-ifs.
+
+    Subjects are named by study number only where the viewer may see them ("another site's subject" elsewhere).
+    """
     subjects = dosed_subjects(protocol, now=now)
     live = recommendation(protocol, now=now, subjects=subjects)
     level = open_level(protocol)
-    blockers = _candidate_blockers(subjects) + _decision_blockers(live.decision, level, protocol)
+    blockers = _candidate_blockers(subjects, viewer) + _decision_blockers(live.decision, level, protocol)
     if level is not None:
         blockers += _gap_and_sentinel_blockers(level, now=now)
     next_level = live.decision.dose_level if live.decision.action in ("enroll", "escalate") else None
@@ -200,7 +211,7 @@ def escalation_status(protocol: Protocol, *, now: datetime) -> dict[str, Any]:
     return {
         "path": live.path,
         "recommendation": live.decision.to_dict(),
-        "paused_subjects": _paused_subjects(protocol, live.decision, now=now),
+        "paused_subjects": _paused_subjects(protocol, live.decision, now=now, viewer=viewer),
         "open_level": level.level if level else None,
         "pending_slots": pending_slot_count(level) if level else 0,
         "blockers": blockers,
@@ -209,16 +220,20 @@ def escalation_status(protocol: Protocol, *, now: datetime) -> dict[str, Any]:
     }
 
 
-def _paused_subjects(protocol: Protocol, decision: Decision, *, now: datetime) -> list[dict[str, Any]]:
+def _paused_subjects(protocol: Protocol, decision: Decision, *, now: datetime, viewer) -> list[dict[str, Any]]:
     """Enrolled subjects holding a slot the engine no longer allows dosing at, with the reason."""
-    slots = DoseSlot.objects.filter(dose_level__protocol=protocol, status=DoseSlot.Status.CLAIMED)
+    slots = list(
+        DoseSlot.objects.filter(dose_level__protocol=protocol, status=DoseSlot.Status.CLAIMED)
+        .select_related("dose_level__protocol")
+        .order_by("claimed_at", "pk")
+    )
+    numbers = study_numbers([slot.subject_id for slot in slots], viewer)
     paused = []
-    for slot in slots.select_related("subject", "dose_level__protocol").order_by("claimed_at", "pk"):
+    for slot in slots:
         reason = dosing_block(slot, now=now, decision=decision)
         if reason:
-            paused.append(
-                {"study_number": slot.subject.study_number, "dose_level": slot.dose_level.level, "reason": reason}
-            )
+            study_number = numbers.get(slot.subject_id, OTHER_SITE)
+            paused.append({"study_number": study_number, "dose_level": slot.dose_level.level, "reason": reason})
     return paused
 
 

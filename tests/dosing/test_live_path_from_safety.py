@@ -89,3 +89,23 @@ def test_sentinel_and_gap_blockers_read_in_the_dosing_site_s_time(site_a):
         "Sentinel: the first subject at level 1 is observed until 2026-06-15 08:00 (Asia/Shanghai, UTC+08:00)."
         in status["blockers"]
     )
+
+
+def test_another_site_s_staff_read_the_blocker_without_the_subject_s_number(titration_subject, site_b):
+    from rest_framework.test import APIClient
+
+    from enrollment.roles import STUDY_COORDINATOR
+
+    anaphylaxis(titration_subject)
+    other_site = make_staff_user(role_key=STUDY_COORDINATOR, sites=[site_b], username="coord-b")
+    api = APIClient()
+    api.force_authenticate(other_site)
+
+    own = selectors.escalation_status(protocol_current(), now=NOW)["blockers"][0]
+    theirs = selectors.escalation_status(protocol_current(), now=NOW, viewer=other_site)["blockers"][0]
+    response = api.get("/api/v1/escalation/status/")
+
+    assert own == "DLT candidates await adjudication: S-BJ01-001 (level 1)."
+    assert theirs == "DLT candidates await adjudication: another site's subject (level 1)."
+    assert (response.status_code, response.json()["blockers"][0]) == (200, theirs)
+    assert "S-BJ01" not in response.content.decode()
