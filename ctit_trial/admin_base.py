@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from ctit_trial.api.serializers import TEXT_MAX_LENGTH
@@ -294,8 +295,13 @@ class ScopedAdmin(SimpleHistoryAdmin):
         if not self.get_queryset(request).filter(pk=object_id).exists():
             raise Http404(f"No {self.model._meta.verbose_name} with this id at your sites.")
 
+    def keeps_history(self) -> bool:
+        return hasattr(self.model._meta, "simple_history_manager_attribute")
+
     def history_view(self, request, object_id, extra_context=None):
         self._require_visible(request, object_id)
+        if not self.keeps_history():
+            raise Http404(f"{capfirst(self.model._meta.verbose_name_plural)} keep no edit history.")
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
@@ -364,6 +370,7 @@ class ScopedAdmin(SimpleHistoryAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["object_acts"] = [] if getattr(request, "history_read_only", False) else self.acts_offered(request, obj)
+        context["keeps_history"] = self.keeps_history()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def act_page(self, request, object_id, name):

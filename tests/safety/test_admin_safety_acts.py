@@ -277,6 +277,8 @@ def test_a_failed_message_is_resent_from_its_page_with_a_reason(client, failed_m
     response = client.post(resend, {"reason": "Mailbox was full"})
 
     assert resend in page
+    assert "historylink" not in page  # reminder emails keep no edit history: the row shows its delivery
+    assert client.get(f"/admin/safety/notification/{failed_message.pk}/history/").status_code == 404
     assert dict(form.context["facts"])["Due"] == "2026-06-10 08:00 (Asia/Shanghai, UTC+08:00)"
     assert response.status_code == 302
     new = Notification.objects.exclude(pk=failed_message.pk).get()
