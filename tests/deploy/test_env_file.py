@@ -74,6 +74,8 @@ COMMENTED = {  # each `# NAME=value  # comment` line of .env.example, uncommente
     "CELERY_CONCURRENCY": ["2"],
     "BACKUP_INTERVAL_SECONDS": ["86400"],
     "BACKUP_KEEP_DAYS": ["14"],
+    "BACKUP_DIR": ["./backups"],
+    "CTIT_IMAGE_TAG": ["latest"],
 }
 NOT_IN_THE_FILE = {"CTIT_REQUIRE_SERVICES", "CTIT_ENV_FILE"}  # CI's flag; the file's own location
 
