@@ -326,6 +326,7 @@ SCREENING_ACTS = {
         label="Evaluate eligibility",
         act=Act.RECORD_SCREENING,
         form=EvaluateForm,
+        available=lambda screening: screening.subject.status == Status.SCREENING,
         done=lambda screening, evaluation: f"{screening}: {evaluation.get_outcome_display()}.",
         help="Evaluate the screening's data again with the current engine and protocol; the data stay as they are.",
     ),

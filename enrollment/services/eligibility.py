@@ -62,6 +62,11 @@ def evaluate_and_store(*, actor: AbstractBaseUser, screening: Screening, reason:
 def eligibility_evaluate(*, actor: AbstractBaseUser, screening: Screening) -> EligibilityEvaluation:
     """Evaluate a screening again (e.g. after an engine or protocol update); its data stay as they are."""
     subject = subject_lock(actor=actor, subject=screening.subject)
+    if subject.status != subject.Status.SCREENING:  # the signed evaluation stays the one enrollment rested on
+        raise Conflict(
+            f"{subject} has status '{subject.status}': eligibility is evaluated again only during screening "
+            "(a correction of the screening data is evaluated with it)."
+        )
     screening = Screening.objects.select_related("consent").get(pk=screening.pk)
     screening.subject = subject
     return evaluate_and_store(actor=actor, screening=screening, reason="Eligibility evaluated again")

@@ -140,6 +140,29 @@ def test_enroll_action_calls_the_service_and_reports_refusals(staff_client, scre
     assert screened.status == "enrolled"
 
 
+def test_an_enrolled_subject_s_screening_is_not_evaluated_again(staff_client, screened, clock):
+    dosing_services.dose_level_open_first(actor=system_actor(), reason="Trial start")
+    clock(ENROLLING_AT)
+    client = staff_client(INVESTIGATOR)
+    services.eligibility_sign(actor=client.user, screening=selectors.screening_current(screened), password=PASSWORD)
+    client.post("/admin/enrollment/subject/", {"action": "enroll", "_selected_action": [screened.pk]})
+    screening = Screening.objects.get()
+
+    page = client.get(f"/admin/enrollment/screening/{screening.pk}/change/").content.decode()
+    act = client.get(f"/admin/enrollment/screening/{screening.pk}/act/evaluate/", follow=True).content.decode()
+    action = client.post(
+        "/admin/enrollment/screening/", {"action": "evaluate_again", "_selected_action": [screening.pk]}, follow=True
+    ).content.decode()
+
+    assert f"/admin/enrollment/screening/{screening.pk}/act/evaluate/" not in page
+    assert f"Evaluate eligibility: not possible for {screening} now." in act
+    assert (
+        f"{screening}: S-BJ01-001 has status &#x27;enrolled&#x27;: eligibility is evaluated again only during "
+        "screening (a correction of the screening data is evaluated with it)."
+    ) in action
+    assert screening.evaluations.count() == 1
+
+
 def test_signature_admin_shows_validity(staff_client, screened, clock):
     clock(SIGNING_AT)
     client = staff_client(INVESTIGATOR)
