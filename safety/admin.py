@@ -91,7 +91,10 @@ class VisitAdmin(AuditedAdmin):
             label="Mark missed",
             act=Act.MARK_VISIT_MISSED,
             form=VisitMissedForm,
-            available=lambda visit: visit.status == Visit.Status.PLANNED,
+            available=lambda visit: (
+                visit.status == Visit.Status.PLANNED
+                and selectors.site_today(visit.subject.site, now=timezone.now()) > visit.window_latest
+            ),
             done=lambda visit, _: f"{visit}: marked missed.",
             help="Confirm that this planned visit did not take place once its window has closed.",
         )

@@ -170,7 +170,7 @@ def visit_mark_missed(*, actor: AbstractBaseUser, visit: Visit, reason: str | No
     today = selectors.site_today(visit.subject.site, now=timezone.now())
     if today <= visit.window_latest:
         raise Conflict(
-            f"The {visit.definition.code} window is open until {visit.window_latest}: "
+            f"The {visit.definition.code} window ({visit.window_earliest}…{visit.window_latest}) has not closed: "
             f"a visit is missed only once its window has closed."
         )
     visit.status = Visit.Status.MISSED

@@ -116,6 +116,8 @@ def test_a_visit_is_marked_missed_from_its_page_through_the_service(client, dose
         "Subject did not attend; phone unanswered",
     )
     assert f'href="{act_url}"' not in client.get(f"/admin/safety/visit/{visit.pk}/change/").content.decode()
+    d30 = Visit.objects.get(subject=dosed.subject, definition__code="D30")  # its window has not even opened
+    assert "/act/missed/" not in client.get(f"/admin/safety/visit/{d30.pk}/change/").content.decode()
 
 
 def test_the_missed_act_is_not_offered_to_a_monitor(client, dosed, beijing):

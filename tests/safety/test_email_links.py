@@ -51,7 +51,7 @@ LINKS = {
 # What the page must hold for the act to be done there (the form's fields, the act's button).
 ACT_ON_PAGE = {
     RECONFIRMATION: ['<option value="{subject}" selected>', 'name="drawn_at_0"', 'name="platelets"'],
-    VISIT: ['name="visit_date"', 'name="platelets"', 'href="/admin/safety/visit/{visit}/act/missed/"'],
+    VISIT: ['name="visit_date"', 'name="platelets"'],
     ADJUDICATE: ['name="decision"', 'name="reason"', 'name="password"'],
     SAE_REPORT: ['name="reported_at_0"', 'name="password"'],
     AE_PAGE: ["{study_number}", 'name="_save"'],
@@ -113,6 +113,8 @@ def test_each_reminder_links_its_recipient_to_the_page_of_the_act_it_asks_for(at
         values, user = placeholders(row), row.recipient.username
         page_kind = LINKS[(row.kind, user)]
         needles = SPONSOR_AE_PAGE if user == "sponsor" else ACT_ON_PAGE[page_kind]
+        if row.kind == "visit_overdue":  # the window has closed: the visit may now be marked missed too
+            needles = [*needles, 'href="/admin/safety/visit/{visit}/act/missed/"']
         (link,) = links_in(message)
         status, page = opened_by_recipient(row, link)
         missing = [needle.format(**values) for needle in needles if needle.format(**values) not in page]
