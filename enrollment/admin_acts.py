@@ -25,6 +25,12 @@ Status = Subject.Status
 REASON_HELP = "Kept in the audit trail."
 
 
+def _eligibility_signed(subject: Subject) -> bool:
+    """The Enroll button waits for the investigator's valid signature (the service checks everything else)."""
+    screening = selectors.screening_current(subject)
+    return screening is not None and selectors.signature_status(screening).state == "valid"
+
+
 def _reason_field(help_text: str = REASON_HELP, **kwargs) -> forms.CharField:
     return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=1000, help_text=help_text, **kwargs)
 
@@ -282,6 +288,7 @@ SUBJECT_ACTS = {
         act=Act.ENROLL,
         form=EnrollForm,
         available=lambda subject: subject.status == Status.SCREENING,
+        offered_to=lambda subject, user: _eligibility_signed(subject),
         done=lambda subject, slot: enrolled_message(subject, slot),
         help="Enroll a subject whose eligibility is signed and in window: claims a dose slot at the open level.",
     ),

@@ -230,7 +230,7 @@ def test_screen_failure_needs_a_reason_and_is_recorded_with_it(login, screened):
 
 def test_enroll_unsigned_screening_is_refused_with_the_services_message(login, screened):
     client = login(STUDY_COORDINATOR)
-    assert 'class="act-button">Enroll</a>' in subject_page(client, screened)
+    assert 'class="act-button">Enroll</a>' not in subject_page(client, screened)  # offered once signed
 
     response = client.post(act_url("subject", screened.pk, "enroll"), SUBMIT)
 
@@ -240,6 +240,18 @@ def test_enroll_unsigned_screening_is_refused_with_the_services_message(login, s
     ]
     screened.refresh_from_db()
     assert screened.status == Subject.Status.SCREENING
+
+
+def test_the_enroll_button_appears_once_eligibility_is_signed(login, screened, clock):
+    from enrollment import services
+
+    clock(SIGNING_AT)
+    investigator = login(INVESTIGATOR)
+    services.eligibility_sign(
+        actor=investigator.user, screening=selectors.screening_current(screened), password=PASSWORD
+    )
+
+    assert 'class="act-button">Enroll</a>' in subject_page(login(STUDY_COORDINATOR), screened)
 
 
 def test_monitor_sees_no_subject_acts(login, screened):
