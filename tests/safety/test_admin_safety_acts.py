@@ -291,4 +291,6 @@ def test_a_monitor_cannot_resend(client, failed_message, beijing):
     response = client.post(f"/admin/safety/notification/{failed_message.pk}/act/resend/", {"reason": "x"})
 
     assert response.status_code == 403
+    assert "<h1>Not allowed</h1>" in response.content.decode()
+    assert """<a href="/admin/">Back to today's work</a>""" in response.content.decode()
     assert Notification.objects.count() == 1
