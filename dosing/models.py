@@ -91,9 +91,13 @@ class DoseSlot(models.Model):
         return f"{self.subject} at {self.dose_level.label} ({self.get_status_display()})"
 
 
-def _percent(**options) -> models.DecimalField:
+def _percent(verbose_name: str, **options) -> models.DecimalField:
     return models.DecimalField(
-        max_digits=4, decimal_places=1, validators=[MinValueValidator(0), MaxValueValidator(100)], **options
+        verbose_name,
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        **options,
     )
 
 
@@ -115,7 +119,7 @@ class InfusionPlan(models.Model):
     slot = models.OneToOneField(DoseSlot, on_delete=models.PROTECT, related_name="plan")
     subject = models.ForeignKey("enrollment.Subject", on_delete=models.PROTECT, related_name="infusion_plans")
     planned_at = models.DateTimeField(help_text="Planned start of the infusion (stored in UTC).")
-    d_minus_1 = models.DateField(help_text="Site-local calendar day before the planned infusion day.")
+    d_minus_1 = models.DateField("D−1", help_text="Site-local calendar day before the planned infusion day.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     blocked_reason = models.TextField(blank=True)
     history = AuditedHistory()
@@ -146,7 +150,7 @@ class Reconfirmation(models.Model):
     """The D−1 platelet reconfirmation: a count drawn on the plan's D−1 and a bleeding assessment."""
 
     plan = models.ForeignKey(InfusionPlan, on_delete=models.PROTECT, related_name="reconfirmations")
-    d_minus_1 = models.DateField(help_text="The plan's D−1 the count was drawn on (site-local).")
+    d_minus_1 = models.DateField("D−1", help_text="The plan's D−1 the count was drawn on (site-local).")
     drawn_at = models.DateTimeField()
     platelets = _platelets()
     bleeding = models.BooleanField(help_text="Any bleeding at the assessment.")
@@ -230,11 +234,11 @@ class Infusion(models.Model):
     dose_level = models.ForeignKey(DoseLevel, on_delete=models.PROTECT, related_name="infusions")
     product_lot = models.CharField(max_length=40)
     product_viable_cells = models.PositiveBigIntegerField(help_text="Viable cells in the product as prepared.")
-    viability_percent = _percent()
-    volume_ml = models.DecimalField(max_digits=6, decimal_places=1, validators=[MinValueValidator(0)])
+    viability_percent = _percent("viability (%)")
+    volume_ml = models.DecimalField("volume (mL)", max_digits=6, decimal_places=1, validators=[MinValueValidator(0)])
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField()
-    fraction_given_percent = _percent(default=100)
+    fraction_given_percent = _percent("fraction given (%)", default=100)
     viable_cells_given = models.PositiveBigIntegerField(help_text="Product viable cells × fraction given.")
     dose_deviation_reason = models.TextField(blank=True, help_text="Why the dose given differs from the level's.")
     timing_deviation_reason = models.TextField(
@@ -450,7 +454,7 @@ class DosingDayCorrection(models.Model):
 
     subject = models.ForeignKey("enrollment.Subject", on_delete=models.PROTECT, related_name="dosing_corrections")
     record = models.CharField(max_length=20, choices=Record.choices)
-    record_id = models.PositiveBigIntegerField()
+    record_id = models.PositiveBigIntegerField("record ID")
     changes = models.JSONField(help_text="Each changed field: [old, new] as text.")
     reason = models.TextField()
     deviation = models.TextField(blank=True, help_text="The rule the corrected data breaks, and why (a deviation).")

@@ -62,14 +62,16 @@ class Screening(models.Model):
     # Demographics and disease
     sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
-    height_cm = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
-    weight_kg = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    height_cm = models.DecimalField("height (cm)", max_digits=6, decimal_places=2, null=True, blank=True)
+    weight_kg = models.DecimalField("weight (kg)", max_digits=6, decimal_places=2, null=True, blank=True)
     malignancy_confirmed = _yes_no()
     thrombocytopenia_due_to_anticancer_therapy = _yes_no()
     active_bleeding = _yes_no()
     last_platelet_transfusion_answered = _answered()
     last_platelet_transfusion_at = models.DateTimeField(null=True, blank=True)
-    ecog = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(5)])
+    ecog = models.PositiveSmallIntegerField(
+        "ECOG performance status", null=True, blank=True, validators=[MaxValueValidator(5)]
+    )
     life_expectancy_months = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     # Childbearing potential
     wocbp = _yes_no("woman of childbearing potential")

@@ -70,7 +70,7 @@ class SubjectIdentity(models.Model):
 
     subject = models.OneToOneField(Subject, on_delete=models.PROTECT, related_name="identity")
     full_name = models.CharField(max_length=200)
-    national_id = models.CharField(max_length=40, blank=True)
+    national_id = models.CharField("national ID number", max_length=40, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     history = AuditedHistory()

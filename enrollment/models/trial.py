@@ -22,11 +22,11 @@ class Protocol(models.Model):
     """The trial and its protocol configuration, loaded from seeds/protocol.yaml by `manage.py seed`."""
 
     code = models.CharField(max_length=40, unique=True)
-    registry_id = models.CharField(max_length=20, unique=True)
+    registry_id = models.CharField("registry ID", max_length=20, unique=True)
     title = models.TextField()
     sponsor = models.CharField(max_length=200)
     version = models.CharField(max_length=20)
-    ctcae_version = models.CharField(max_length=10)
+    ctcae_version = models.CharField("CTCAE version", max_length=10)
     planned_enrollment = models.PositiveIntegerField()
     configuration = models.JSONField(
         help_text="Protocol sections (escalation, scheduling, dosing gate, eligibility, safety, notifications)."

@@ -45,10 +45,10 @@ class CtcaeTerm(models.Model):
         LAB = "lab", "Laboratory"
         CLINICAL = "clinical", "Clinical"
 
-    ctcae_version = models.CharField(max_length=10)
+    ctcae_version = models.CharField("CTCAE version", max_length=10)
     code = models.SlugField(max_length=60, help_text="Stable key used by the grading rules.")
     term = models.CharField(max_length=120)
-    meddra_code = models.CharField(max_length=12)
+    meddra_code = models.CharField("MedDRA code", max_length=12)
     soc = models.CharField(max_length=120, verbose_name="system organ class")
     category = models.CharField(max_length=10, choices=Category.choices)
     specification = models.JSONField(help_text="Grade definitions, grading rule and DLT flags as seeded.")
@@ -106,7 +106,9 @@ class Visit(models.Model):
         validators=[MinValueValidator(0)],
         help_text="Platelet count, ×10⁹/L (at D0: the pre-infusion baseline).",
     )
-    ae_review_done = models.BooleanField(default=False, help_text="Adverse events were reviewed at this visit.")
+    ae_review_done = models.BooleanField(
+        "AE review done", default=False, help_text="Adverse events were reviewed at this visit."
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
     deviation = models.BooleanField(default=False, help_text="Protocol deviation: the visit was out of its window.")
     deviation_reason = models.TextField(blank=True)
@@ -193,10 +195,14 @@ class AdverseEvent(models.Model):
     subject = models.ForeignKey("enrollment.Subject", on_delete=models.PROTECT, related_name="adverse_events")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     verbatim_term = models.CharField(max_length=200)
-    ctcae_term = models.ForeignKey(CtcaeTerm, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    ctcae_term = models.ForeignKey(
+        CtcaeTerm, verbose_name="CTCAE term", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     other_term = models.CharField(max_length=200, blank=True, help_text="CTCAE term outside the catalogue.")
-    other_meddra_code = models.CharField(max_length=12, blank=True, help_text="MedDRA code of the other term.")
-    ctcae_version = models.CharField(max_length=10)
+    other_meddra_code = models.CharField(
+        "other term's MedDRA code", max_length=12, blank=True, help_text="MedDRA code of the other term."
+    )
+    ctcae_version = models.CharField("CTCAE version", max_length=10)
     grade = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
     onset_date = models.DateField(help_text="Site-local calendar day.")
     end_date = models.DateField(null=True, blank=True)
@@ -214,15 +220,26 @@ class AdverseEvent(models.Model):
     outcome = models.CharField(max_length=25, choices=Outcome.choices, default=Outcome.NOT_RECOVERED)
     treatment = models.TextField(blank=True, help_text="Treatment given for the event.")
     fever_resolved_within_hours = models.DecimalField(
-        max_digits=6, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(0)]
+        "fever resolved within (hours)",
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
     )
-    lab_resolved_within_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    lab_resolved_within_days = models.PositiveSmallIntegerField(
+        "lab abnormality resolved within (days)", null=True, blank=True
+    )
     resolved_without_sequelae = models.BooleanField(default=False)
-    neutropenia_duration_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    neutropenia_duration_days = models.PositiveSmallIntegerField("neutropenia duration (days)", null=True, blank=True)
     awareness_at = models.DateTimeField(null=True, blank=True, help_text="When site staff learned of the SAE.")
     sponsor_aware_on = models.DateField(null=True, blank=True, help_text="Day 0 of the sponsor's SUSAR clock.")
-    susar = models.BooleanField(default=False, help_text="Serious, related and unexpected (set by the services).")
-    susar_reported_on = models.DateField(null=True, blank=True, help_text="Sponsor's SUSAR report to authorities.")
+    susar = models.BooleanField(
+        "SUSAR", default=False, help_text="Serious, related and unexpected (set by the services)."
+    )
+    susar_reported_on = models.DateField(
+        "SUSAR reported on", null=True, blank=True, help_text="Sponsor's SUSAR report to authorities."
+    )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
     history = AuditedHistory()

@@ -49,10 +49,12 @@ class Notification(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker.")
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker started sending.")
     sent_at = models.DateTimeField(null=True, blank=True)
-    message_id = models.CharField(max_length=200, blank=True)
+    message_id = models.CharField("Message-ID", max_length=200, blank=True)
     last_error = models.TextField(blank=True)
     cancelled_reason = models.TextField(blank=True)
-    sweep_id = models.UUIDField(null=True, blank=True, db_index=True, help_text="The sweep that wrote the row.")
+    sweep_id = models.UUIDField(
+        "sweep ID", null=True, blank=True, db_index=True, help_text="The sweep that wrote the row."
+    )
     resend_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="resends")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

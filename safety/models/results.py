@@ -17,8 +17,8 @@ class EpisodeAction(models.TextChoices):
     NONE = "none", "No episode"
 
 
-def _amount(**kwargs) -> models.DecimalField:
-    return models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True, **kwargs)
+def _amount(verbose_name: str | None = None, **kwargs) -> models.DecimalField:
+    return models.DecimalField(verbose_name, max_digits=20, decimal_places=6, null=True, blank=True, **kwargs)
 
 
 class LabResult(models.Model):
@@ -30,7 +30,7 @@ class LabResult(models.Model):
         NONE = "none", "No baseline on record (normal baseline assumed)"
 
     subject = models.ForeignKey("enrollment.Subject", on_delete=models.PROTECT, related_name="lab_results")
-    ctcae_term = models.ForeignKey(CtcaeTerm, on_delete=models.PROTECT, related_name="+")
+    ctcae_term = models.ForeignKey(CtcaeTerm, verbose_name="CTCAE term", on_delete=models.PROTECT, related_name="+")
     observed_on = models.DateField(help_text="Site-local day the sample was drawn.")
     value = models.DecimalField(max_digits=14, decimal_places=4, help_text="As entered, in `unit`.")
     unit = models.CharField(max_length=10)
@@ -38,15 +38,15 @@ class LabResult(models.Model):
     uln = models.DecimalField("ULN", max_digits=14, decimal_places=4, null=True, blank=True)
     grading_unit = models.CharField(max_length=10, help_text="The unit CTCAE grades this analyte in.")
     graded_value = _amount(help_text="The value converted to the grading unit.")
-    graded_lln = _amount()
-    graded_uln = _amount()
+    graded_lln = _amount("LLN used for grading")
+    graded_uln = _amount("ULN used for grading")
     baseline = _amount(help_text="The baseline in the grading unit.")
     baseline_source = models.CharField(max_length=10, choices=BaselineSource.choices)
     baseline_reason = models.TextField(blank=True, help_text="Why the caller's baseline replaces the record's.")
     on_anticoagulation = models.BooleanField(default=False)
     grade = models.PositiveSmallIntegerField(null=True, blank=True)
     grade_reason = models.TextField()
-    ctcae_version = models.CharField(max_length=10)
+    ctcae_version = models.CharField("CTCAE version", max_length=10)
     action = models.CharField(max_length=10, choices=EpisodeAction.choices)
     adverse_event = models.ForeignKey(
         AdverseEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="lab_results"
@@ -88,12 +88,14 @@ class TemperatureRecord(models.Model):
 
     subject = models.ForeignKey("enrollment.Subject", on_delete=models.PROTECT, related_name="temperatures")
     measured_at = models.DateTimeField()
-    temperature_c = models.DecimalField(max_digits=4, decimal_places=2)
-    sustained_hours = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    temperature_c = models.DecimalField("temperature (°C)", max_digits=4, decimal_places=2)
+    sustained_hours = models.DecimalField(
+        "sustained for (hours)", max_digits=5, decimal_places=1, null=True, blank=True
+    )
     source = models.CharField(max_length=40, help_text="Where it was recorded, e.g. 'infusion vital signs'.")
     grade = models.PositiveSmallIntegerField(null=True, blank=True)
     grade_reason = models.TextField()
-    ctcae_version = models.CharField(max_length=10)
+    ctcae_version = models.CharField("CTCAE version", max_length=10)
     action = models.CharField(max_length=10, choices=EpisodeAction.choices)
     adverse_event = models.ForeignKey(
         AdverseEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="temperatures"
