@@ -138,6 +138,7 @@ SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("DJANGO_SESSION_IDLE_MINUTES", 
 # --- Time: every instant is stored in UTC; site-local days come from Site.time_zone (enrollment.timeutils).
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+FORMAT_MODULE_PATH = ["ctit_trial.formats"]  # ISO dates and a 24-hour clock on every page (ctit_trial/formats)
 USE_I18N = True
 USE_TZ = True
 

@@ -69,7 +69,7 @@ def test_a_time_typed_in_beijing_is_stored_as_its_utc_instant_and_shown_back_in_
     ae = AdverseEvent.objects.get()
     assert ae.awareness_at == datetime(2026, 6, 10, 1, 0, tzinfo=UTC)
     page = client.get(f"/admin/safety/adverseevent/{ae.pk}/change/").content.decode()
-    assert 'value="09:00:00"' in page
+    assert 'value="09:00"' in page
     assert f"Times: {BEIJING}" in page
     listing = client.get("/admin/safety/adverseevent/").content.decode()
     assert f"due 2026-06-11 09:00 ({BEIJING})" in listing
@@ -86,10 +86,10 @@ def test_a_record_of_a_berlin_site_reads_in_berlin_time_for_a_cross_site_monitor
     # when / then: its page works in Berlin time, the list (two zones) in labelled UTC
     page = client.get(f"/admin/dosing/infusion/{infusion.pk}/change/").content.decode()
     assert "Times: Europe/Berlin, UTC+02:00" in page
-    assert "June 1, 2026, 9 a.m." in page
+    assert "2026-06-01 09:00" in page
     listing = client.get("/admin/dosing/infusion/").content.decode()
     assert "Times: UTC, UTC+00:00" in listing
-    assert "June 1, 2026, 7 a.m." in listing
+    assert "2026-06-01 07:00" in listing
 
 
 def test_a_visit_is_marked_missed_from_its_page_through_the_service(client, dosed, beijing):
