@@ -15,13 +15,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
-from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from ctit_trial.errors import InvalidInput, PermissionDenied
 from ctit_trial.security.attempts import failure_record, refuse_if_locked_out
 from ctit_trial.security.second_factor import signer_second_factor_check
-from ctit_trial.site_time import format_local
+from ctit_trial.site_time import format_instant
 
 WRONG_PASSWORD = "The password is not correct: the signature was not applied."  # noqa: S105 (a message)
 MAC_PURPOSE = "ctit_trial.signatures.v1"  # salt: this key derivation serves signatures only
@@ -107,10 +106,7 @@ def signature_is_valid(signature: "SignatureFields", *, record: models.Model, co
 
 def signature_display(signature: "SignatureFields") -> str:
     """'Printed Name — meaning — 2026-03-02 08:15 UTC' (on an admin page: in its site-local zone, labelled)."""
-    if timezone.get_current_timezone_name() != "UTC":
-        return f"{signature.printed_name} — {signature.meaning} — {format_local(signature.signed_at)}"
-    signed_at = signature.signed_at.astimezone(UTC)
-    return f"{signature.printed_name} — {signature.meaning} — {signed_at:%Y-%m-%d %H:%M} UTC"
+    return f"{signature.printed_name} — {signature.meaning} — {format_instant(signature.signed_at)}"
 
 
 class SignatureFields(models.Model):

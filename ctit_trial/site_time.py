@@ -33,3 +33,12 @@ def format_local(instant: datetime | None, zone: ZoneInfo | None = None) -> str:
         return "—"
     zone = zone or timezone.get_current_timezone()
     return f"{instant.astimezone(zone):%Y-%m-%d %H:%M} ({zone_label(zone, at=instant)})"
+
+
+def format_instant(instant: datetime) -> str:
+    """An instant in the zone the page is read in: '2026-03-02 08:15 UTC' outside the admin, '2026-03-02 16:15
+    (Asia/Shanghai, UTC+08:00)' on a Beijing record's page (a record's name reads like the page around it)."""
+    zone = timezone.get_current_timezone()
+    if zone.key == "UTC":
+        return f"{instant.astimezone(UTC_ZONE):%Y-%m-%d %H:%M} UTC"
+    return format_local(instant, zone)

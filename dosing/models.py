@@ -6,6 +6,7 @@ from django.db import models
 
 from ctit_trial.audit import AuditedHistory
 from ctit_trial.signatures import SignatureFields
+from ctit_trial.site_time import format_instant
 from enrollment.models import Protocol
 
 
@@ -143,7 +144,7 @@ class InfusionPlan(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.subject} planned {self.planned_at:%Y-%m-%d %H:%M} UTC ({self.get_status_display()})"
+        return f"{self.subject} planned {format_instant(self.planned_at)} ({self.get_status_display()})"
 
 
 class Reconfirmation(models.Model):
@@ -287,7 +288,7 @@ class Infusion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.subject} infused {self.started_at:%Y-%m-%d %H:%M} UTC at {self.dose_level.label}"
+        return f"{self.subject} infused {format_instant(self.started_at)} at {self.dose_level.label}"
 
 
 class VitalSigns(models.Model):
@@ -437,7 +438,7 @@ class SrcSignature(SignatureFields):
         ]
 
     def __str__(self) -> str:
-        return f"{self.printed_name} — {self.meaning} — {self.signed_at:%Y-%m-%d %H:%M} UTC"
+        return f"{self.printed_name} — {self.meaning} — {format_instant(self.signed_at)}"
 
 
 class DosingDayCorrection(models.Model):
@@ -467,4 +468,4 @@ class DosingDayCorrection(models.Model):
         permissions = [("correct_dosingday", "Can correct recorded dosing-day data, with a reason")]
 
     def __str__(self) -> str:
-        return f"{self.subject}: {self.get_record_display()} corrected {self.corrected_at:%Y-%m-%d %H:%M} UTC"
+        return f"{self.subject}: {self.get_record_display()} corrected {format_instant(self.corrected_at)}"

@@ -5,6 +5,7 @@ from django.db import models
 
 from ctit_trial.audit import AuditedHistory
 from ctit_trial.signatures import SignatureFields
+from ctit_trial.site_time import format_instant
 from enrollment.models.screening import Screening
 from enrollment.models.trial import Criterion
 
@@ -30,7 +31,7 @@ class EligibilityEvaluation(models.Model):
         ordering = ["screening", "evaluated_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.screening}: {self.get_outcome_display()} ({self.evaluated_at:%Y-%m-%d %H:%M} UTC)"
+        return f"{self.screening}: {self.get_outcome_display()} ({format_instant(self.evaluated_at)})"
 
 
 class CriterionVerdict(models.Model):

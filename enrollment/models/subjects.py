@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 
 from ctit_trial.audit import AuditedHistory
+from ctit_trial.site_time import format_instant
 from enrollment.models.trial import Criterion, Site
 
 
@@ -98,7 +99,7 @@ class Consent(models.Model):
         ordering = ["subject", "signed_at", "pk"]
 
     def __str__(self) -> str:
-        return f"Consent of {self.subject}, version {self.version}, signed {self.signed_at:%Y-%m-%d %H:%M} UTC"
+        return f"Consent of {self.subject}, version {self.version}, signed {format_instant(self.signed_at)}"
 
     @property
     def signed_on(self):
@@ -126,7 +127,7 @@ class ScreenFailure(models.Model):
         ordering = ["recorded_at", "pk"]
 
     def __str__(self) -> str:
-        return f"Screen failure of {self.subject} on {self.recorded_at:%Y-%m-%d} UTC"
+        return f"Screen failure of {self.subject} recorded {format_instant(self.recorded_at)}"
 
 
 class Discontinuation(models.Model):

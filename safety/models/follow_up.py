@@ -9,6 +9,7 @@ from django.db import models
 
 from ctit_trial.audit import AuditedHistory
 from ctit_trial.signatures import SignatureFields
+from ctit_trial.site_time import format_instant
 from enrollment.models import Protocol
 
 
@@ -402,4 +403,4 @@ class SaeReport(SignatureFields):
         permissions = [("report_sae", "Can sign SAE reports to the sponsor (investigators)")]
 
     def __str__(self) -> str:
-        return f"SAE report of {self.adverse_event} at {self.reported_at:%Y-%m-%d %H:%M} UTC by {self.printed_name}"
+        return f"SAE report of {self.adverse_event} at {format_instant(self.reported_at)} by {self.printed_name}"

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from ctit_trial.audit import AuditedHistory
+from ctit_trial.site_time import format_instant
 from safety.models.follow_up import AdverseEvent, CtcaeTerm
 
 
@@ -115,4 +116,4 @@ class TemperatureRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.subject}: {self.temperature_c} °C at {self.measured_at:%Y-%m-%d %H:%M} UTC"
+        return f"{self.subject}: {self.temperature_c} °C at {format_instant(self.measured_at)}"

@@ -87,9 +87,11 @@ def test_a_record_of_a_berlin_site_reads_in_berlin_time_for_a_cross_site_monitor
     page = client.get(f"/admin/dosing/infusion/{infusion.pk}/change/").content.decode()
     assert "Times: Europe/Berlin, UTC+02:00" in page
     assert "2026-06-01 09:00" in page
+    assert f"<h2>{infusion.subject} infused 2026-06-01 09:00 (Europe/Berlin, UTC+02:00) at L1</h2>" in page
     listing = client.get("/admin/dosing/infusion/").content.decode()
     assert "Times: UTC, UTC+00:00" in listing
     assert "2026-06-01 07:00" in listing
+    assert str(infusion) == f"{infusion.subject} infused 2026-06-01 07:00 UTC at L1"  # outside a page: UTC
 
 
 def test_a_visit_is_marked_missed_from_its_page_through_the_service(client, dosed, beijing):
