@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.urls import reverse
 
+from ctit_trial.site_time import format_local
 from dosing.models import InfusionPlan, SrcDecision
 from enrollment.roles import Act, may
 from enrollment.selectors import protocol_current
@@ -35,12 +36,6 @@ AE_ACTS = {  # an AE alert's act (its name on the AE's admin page) and the role-
     ReminderKind.SAE_REMINDER: ("sae_report", Act.REPORT_SAE),
     ReminderKind.SAE_OVERDUE: ("sae_report", Act.REPORT_SAE),
 }
-
-
-def format_local(instant: datetime, zone: ZoneInfo) -> str:
-    """An instant in site-local wall-clock time with the zone, e.g. "2026-06-08 08:00 CST (Asia/Shanghai)"."""
-    local = instant.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({zone.key})"
 
 
 def admin_link(url_name: str, *args, query: str = "") -> str:

@@ -19,10 +19,13 @@ pytestmark = pytest.mark.django_db
 TEMPLATE_SYNTAX = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
 BJ_TEAM = ["coordinator.bj@example.org", "investigator.bj@example.org"]
 BE_TEAM = ["coordinator.be@example.org", "investigator.be@example.org"]
-D_MINUS_1_FACTS = ["2030-03-10", "Infusion: 2030-03-11 09:00 CST (Asia/Shanghai) (D0 2030-03-11)"]
-CUT_OFF = "2030-03-10 16:00 CST (Asia/Shanghai)"
+D_MINUS_1_FACTS = ["2030-03-10", "Infusion: 2030-03-11 09:00 (Asia/Shanghai, UTC+08:00) (D0 2030-03-11)"]
+CUT_OFF = "2030-03-10 16:00 (Asia/Shanghai, UTC+08:00)"
 D7_WINDOW = "Window: 2030-06-07 to 2030-06-09, target 2030-06-08"
-SAE_FACTS = ["Aware: 2030-06-02 06:30 CST (Asia/Shanghai)", "Report by: 2030-06-03 06:30 CST (Asia/Shanghai)"]
+SAE_FACTS = [
+    "Aware: 2030-06-02 06:30 (Asia/Shanghai, UTC+08:00)",
+    "Report by: 2030-06-03 06:30 (Asia/Shanghai, UTC+08:00)",
+]
 
 # What the text body of each kind must say (whitespace collapsed), beyond the greeting, subject and link.
 TEXT_FACTS = {
@@ -40,13 +43,19 @@ TEXT_FACTS = {
     ],
     "visit_overdue": ["The window of the D7 visit of S-BE01-001 closed on 2030-06-09", D7_WINDOW],
     "sae_reminder": ["The serious adverse event of S-BJ01-002 is not yet reported", *SAE_FACTS],
-    "sae_overdue": ["was due to be reported to the sponsor by 2030-06-03 06:30 CST (Asia/Shanghai)", *SAE_FACTS],
+    "sae_overdue": ["was due to be reported to the sponsor by 2030-06-03 06:30 (Asia/Shanghai, UTC+08:00)", *SAE_FACTS],
     "dlt_candidate": ["An adverse event of S-BE01-001 is flagged as a DLT candidate", "Event: Nausea, grade 3"],
     "src_decision_due": ["The escalation engine recommends escalate (level 2)", "Path: 1N"],
 }
 HTML_FACTS = {  # the same dates in the HTML part's table
-    "d_minus_1_draw_tomorrow": ["<td>2030-03-11 09:00 CST (Asia/Shanghai) (D0 2030-03-11)</td>", f"<td>{CUT_OFF}</td>"],
-    "d_minus_1_morning": ["<td>2030-03-11 09:00 CST (Asia/Shanghai) (D0 2030-03-11)</td>", f"<td>{CUT_OFF}</td>"],
+    "d_minus_1_draw_tomorrow": [
+        "<td>2030-03-11 09:00 (Asia/Shanghai, UTC+08:00) (D0 2030-03-11)</td>",
+        f"<td>{CUT_OFF}</td>",
+    ],
+    "d_minus_1_morning": [
+        "<td>2030-03-11 09:00 (Asia/Shanghai, UTC+08:00) (D0 2030-03-11)</td>",
+        f"<td>{CUT_OFF}</td>",
+    ],
     "reconfirmation_missing": [f"<td>{CUT_OFF}</td>"],
     "visit_window_open": ["<td>2030-06-07 to 2030-06-09, target 2030-06-08</td>"],
     "visit_target_day": [
@@ -54,8 +63,8 @@ HTML_FACTS = {  # the same dates in the HTML part's table
         "<td>2030-06-07 to 2030-06-09, target 2030-06-08</td>",
     ],
     "visit_overdue": ["<td>2030-06-07 to 2030-06-09, target 2030-06-08</td>"],
-    "sae_reminder": ["<td>2030-06-03 06:30 CST (Asia/Shanghai)</td>"],
-    "sae_overdue": ["<td>2030-06-03 06:30 CST (Asia/Shanghai)</td>"],
+    "sae_reminder": ["<td>2030-06-03 06:30 (Asia/Shanghai, UTC+08:00)</td>"],
+    "sae_overdue": ["<td>2030-06-03 06:30 (Asia/Shanghai, UTC+08:00)</td>"],
     "dlt_candidate": ["<td>Nausea, grade 3, onset 2030-06-02</td>"],
     "src_decision_due": ["<td>1N</td>"],
 }
@@ -114,7 +123,7 @@ def test_the_target_day_email_prints_the_window_it_falls_in(at):
         "Dear Coordinator Tester, Today, 2030-06-08, is the target day of the D7 visit of S-BE01-001 "
         "(window 2030-06-07 to 2030-06-09). Subject: S-BE01-001 at site BE01 (Berlin) "
         "Visit: D7 (Day 7): PLT, AEs Window: 2030-06-07 to 2030-06-09, target 2030-06-08 "
-        "Reminder: 2030-06-08 08:00 CEST (Europe/Berlin)"
+        "Reminder: 2030-06-08 08:00 (Europe/Berlin, UTC+02:00)"
     )
 
 

@@ -138,5 +138,5 @@ def test_a_plan_first_swept_at_03_06_on_d_minus_1_gets_no_draw_tomorrow(at):
     assert morning == [("d_minus_1_morning", email, "2026-06-09 08:00") for email in BJ_TEAM]
     assert Notification.objects.filter(kind="d_minus_1_draw_tomorrow").count() == 0
     assert [message.subject for message in mail.outbox] == [
-        "[XJ-MK-002] S-BJ01-001: D−1 platelet count today, result by 2026-06-09 16:00 CST (Asia/Shanghai)"
+        "[XJ-MK-002] S-BJ01-001: D−1 platelet count today, result by 2026-06-09 16:00 (Asia/Shanghai, UTC+08:00)"
     ] * 2

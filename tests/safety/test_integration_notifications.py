@@ -166,7 +166,7 @@ def test_each_reminder_kind_is_delivered_once_at_its_local_time(stack, worker, a
     sae_subjects = {subjects[row.message_id] for row in sent.filter(kind="sae_overdue")}
     assert sae_subjects == {
         f"[XJ-MK-002] {shanghai_sae.subject.study_number}: SAE report to the sponsor OVERDUE since "
-        "2030-06-03 06:30 CST (Asia/Shanghai)"
+        "2030-06-03 06:30 (Asia/Shanghai, UTC+08:00)"
     }
 
 

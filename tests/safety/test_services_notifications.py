@@ -81,19 +81,19 @@ def test_d_minus_1_reminders_reach_the_shanghai_team_once_each_at_local_times(wo
         (["investigator.bj@example.org"], "[XJ-MK-002] S-BJ01-001: D−1 platelet count tomorrow, 2030-03-10"),
         (
             ["coordinator.bj@example.org"],
-            "[XJ-MK-002] S-BJ01-001: D−1 platelet count today, result by 2030-03-10 16:00 CST (Asia/Shanghai)",
+            "[XJ-MK-002] S-BJ01-001: D−1 platelet count today, result by 2030-03-10 16:00 (Asia/Shanghai, UTC+08:00)",
         ),
         (
             ["investigator.bj@example.org"],
-            "[XJ-MK-002] S-BJ01-001: D−1 platelet count today, result by 2030-03-10 16:00 CST (Asia/Shanghai)",
+            "[XJ-MK-002] S-BJ01-001: D−1 platelet count today, result by 2030-03-10 16:00 (Asia/Shanghai, UTC+08:00)",
         ),
         (
             ["coordinator.bj@example.org"],
-            "[XJ-MK-002] S-BJ01-001: no D−1 platelet result recorded by 2030-03-10 16:00 CST (Asia/Shanghai)",
+            "[XJ-MK-002] S-BJ01-001: no D−1 platelet result recorded by 2030-03-10 16:00 (Asia/Shanghai, UTC+08:00)",
         ),
         (
             ["investigator.bj@example.org"],
-            "[XJ-MK-002] S-BJ01-001: no D−1 platelet result recorded by 2030-03-10 16:00 CST (Asia/Shanghai)",
+            "[XJ-MK-002] S-BJ01-001: no D−1 platelet result recorded by 2030-03-10 16:00 (Asia/Shanghai, UTC+08:00)",
         ),
     ]
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
@@ -114,15 +114,15 @@ def test_the_email_names_the_study_number_local_due_time_and_admin_link_never_id
     html = message.alternatives[0][0]
     assert message.extra_headers["Message-ID"] == f"<notification-{row.pk}@ctit-trial.local>"
     assert "Today, 2030-03-10, is D−1 for S-BJ01-001" in message.body
-    assert "Infusion: 2030-03-11 09:00 CST (Asia/Shanghai) (D0 2030-03-11)" in message.body
-    assert "Reminder: 2030-03-10 08:00 CST (Asia/Shanghai)" in message.body
+    assert "Infusion: 2030-03-11 09:00 (Asia/Shanghai, UTC+08:00) (D0 2030-03-11)" in message.body
+    assert "Reminder: 2030-03-10 08:00 (Asia/Shanghai, UTC+08:00)" in message.body
     assert "Subject:  S-BJ01-001 at site BJ01 (Beijing)" in message.body
     assert (
         f"\n\nRecord the D−1 platelet reconfirmation: http://127.0.0.1:8000/admin/dosing/reconfirmation/add/?subject={subject.pk}\n"
         in message.body
     )
     assert message.body.startswith("Dear Coordinator Tester,\n")
-    assert "<td>2030-03-10 08:00 CST (Asia/Shanghai)</td>" in html
+    assert "<td>2030-03-10 08:00 (Asia/Shanghai, UTC+08:00)</td>" in html
     for identifier in ("Zhang Wei", "110101199003071234", "138"):
         assert identifier not in message.body + html + message.subject
 
@@ -271,7 +271,7 @@ def test_sae_alerts_reach_the_site_investigator_and_sponsor_at_12_20_and_24_hour
         [("sae_overdue", email) for email in audience],
     ]
     assert [message.subject for message in mail.outbox] == [
-        "[XJ-MK-002] S-BJ01-001: SAE report to the sponsor OVERDUE since 2030-06-03 06:30 CST (Asia/Shanghai)"
+        "[XJ-MK-002] S-BJ01-001: SAE report to the sponsor OVERDUE since 2030-06-03 06:30 (Asia/Shanghai, UTC+08:00)"
     ] * 2
     assert (
         list(Notification.objects.order_by("pk").values_list("status", flat=True)) == ["cancelled"] * 4 + ["sent"] * 2
@@ -330,7 +330,7 @@ def test_src_decision_due_when_level_1_completes_its_window_without_dlt(world, a
     row = Notification.objects.get()
     assert (row.occasion, row.site) == ("escalation:escalate:L2:1N", world.berlin)  # the SRC member's site
     assert mail.outbox[0].subject == "[XJ-MK-002] SRC decision due: the engine recommends escalate (level 2)"
-    assert "Reminder: 2030-05-29 18:00 CEST (Europe/Berlin)" in mail.outbox[0].body
+    assert "Reminder: 2030-05-29 18:00 (Europe/Berlin, UTC+02:00)" in mail.outbox[0].body
 
 
 def test_two_sweeps_write_each_row_once(world, at):

@@ -251,7 +251,7 @@ def test_the_delivery_log_shows_staff_their_sites_rows_and_resends_through_the_s
     assert shown.status_code == 200
     assert shown.context["cl"].result_count == 2
     assert other.pk not in [row.pk for row in shown.context["cl"].result_list]
-    assert "2030-03-10 08:00 CST (Asia/Shanghai)" in shown.content.decode()
+    assert "2030-03-10 08:00 (Asia/Shanghai, UTC+08:00)" in shown.content.decode()
     resend = Notification.objects.get(resend_of=rows[COORDINATOR])
     assert (resend.status, resend.requested_by.is_superuser, resend.request_reason) == (
         "pending",
