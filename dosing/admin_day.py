@@ -12,6 +12,7 @@ from ctit_trial import journey
 from ctit_trial.admin_base import ReadOnlyInline, ServiceAddAdmin, ServiceAddForm, admin_formfield, deviation_text
 from ctit_trial.site_time import format_local
 from dosing import admin_acts, selectors, services
+from dosing.doses import format_cells
 from dosing.models import (
     DosingDayCorrection,
     Infusion,
@@ -217,13 +218,27 @@ class InfusionAdmin(ServiceAddAdmin):
     add_form = InfusionForm
     site_path = "subject__site"
     add_act = Act.RECORD_INFUSION
-    list_display = ["subject", "dose_level", "started_at", "ended_at", "viable_cells_given", "early_stop"]
+    list_display = ["subject", "dose_level", "started_at", "ended_at", "cells_given", "early_stop"]
     list_filter = ["dose_level", "early_stop", "subject__site"]
     search_fields = ["subject__study_number", "product_lot"]
     list_select_related = ["subject", "dose_level"]
+    cell_counts = {"product_viable_cells": "product_cells", "viable_cells_given": "cells_given"}
 
     def get_inlines(self, request, obj):
         return [VitalSignsInline, DrawInline] if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        """A recorded infusion's cell counts read as doses (3.0 × 10⁸ cells), as the protocol writes them."""
+        fields = super().get_fields(request, obj)
+        return fields if obj is None else [self.cell_counts.get(name, name) for name in fields]
+
+    @admin.display(description="product viable cells")
+    def product_cells(self, infusion):
+        return format_cells(infusion.product_viable_cells)
+
+    @admin.display(description="viable cells given", ordering="viable_cells_given")
+    def cells_given(self, infusion):
+        return format_cells(infusion.viable_cells_given)
 
 
 class DrawForm(SubjectServiceForm):

@@ -217,6 +217,7 @@ def test_infusion_change_page_shows_its_vital_signs_inline(infused, admin_for, t
         "SpO₂ (%)",
     ]
     assert "Temperature (°C)" in html
+    assert "1.0 × 10⁸ cells" in html and "100000000" not in html
     assert "Temperature c" not in html
 
 
