@@ -81,7 +81,8 @@ class LabResult(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.subject}: {self.ctcae_term.code} {self.value} {self.unit} on {self.observed_on}"
+        value = self.value.normalize()  # 130.0000 reads 130
+        return f"{self.subject}: {self.ctcae_term.term} {value:f} {self.unit} on {self.observed_on}"
 
 
 class TemperatureRecord(models.Model):

@@ -33,6 +33,7 @@ def test_the_admin_grades_hemoglobin_in_its_unit_and_alt_against_the_screening_b
         ("anemia", Decimal("9.8"), "g/dL", 2, "screening"),
         ("alt_increased", Decimal("121"), "U/L", 1, "screening"),
     ]
+    assert f"{dosed}: Alanine aminotransferase increased 121 U/L on 2026-03-14" in second.content.decode()
 
 
 def test_a_bad_lab_value_is_a_form_error_and_writes_nothing(coordinator, dosed):  # noqa: F811
