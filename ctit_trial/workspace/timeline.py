@@ -14,6 +14,9 @@ class Milestone:
     at: datetime | None = None  # the instant, when the milestone has one (shown in the site's zone)
 
 
+CLOSED_OUT = "Follow-up closed out"
+
+
 def _consent_and_screening(book) -> list[tuple]:
     local = book.subject.site.local_date
     rows = [(local(c.signed_at), f"Consent signed (version {c.version})", c.signed_at) for c in book.consents]
@@ -63,12 +66,15 @@ def _follow_up(book) -> list[tuple]:
     if leaving is not None:
         rows.append((leaving.left_on, f"Left the trial: {leaving.get_kind_display()}", leaving.left_at))
     if book.close_out:
-        rows.append((local(book.close_out.at), "Follow-up closed out", book.close_out.at))
+        rows.append((local(book.close_out.at), CLOSED_OUT, book.close_out.at))
     return rows
 
 
 def milestones(book) -> list[Milestone]:
     """Every milestone of the casebook in the order of the subject's days (study day once D0 is known)."""
     rows = _consent_and_screening(book) + _enrollment_and_dosing(book) + _follow_up(book)
-    ordered = sorted(rows, key=lambda row: (row[0], row[2] is None, row[2].timestamp() if row[2] else 0, row[1]))
+    ordered = sorted(  # a day's timed events, then its dated ones (visits, onsets); the close-out ends its day
+        rows,
+        key=lambda row: (row[0], row[1] == CLOSED_OUT, row[2] is None, row[2].timestamp() if row[2] else 0, row[1]),
+    )
     return [Milestone(day, (day - book.d0).days if book.d0 else None, what, at) for day, what, at in ordered]

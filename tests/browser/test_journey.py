@@ -360,4 +360,5 @@ def test_a_subject_from_registration_to_close_out_in_the_admin_alone(journey):
         "Follow-up closed out",
     ):
         assert event in timeline, (event, timeline)
+    assert timeline.index("D30 visit done") < timeline.index("Follow-up closed out")  # the close-out ends its day
     assert "Rejected: not a DLT" in page.inner_text("#adverse-events")

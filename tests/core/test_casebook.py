@@ -244,6 +244,8 @@ def test_a_subject_in_screening_has_a_short_casebook(read, world):
         ("2026-06-11", None, "Adverse event: Hip fracture, grade 3 (Not a DLT candidate)"),
     ]
     assert "Times</th><td>in the site's zone, Europe/Berlin, UTC+02:00;" in response.content.decode()
+    assert "No infusion: the platelet endpoints start at D0." in response.content.decode()
+    assert "No platelet count recorded" not in response.content.decode()
 
 
 def test_a_subject_between_d_minus_1_and_d0_shows_what_still_blocks_the_infusion(read):
