@@ -93,8 +93,9 @@ def test_the_status_page_writes_doses_in_cells_and_times_in_beijing_with_the_zon
     assert "<td>L1</td><td>1.0 × 10⁸ cells</td><td>Open</td>" in html
     assert f"As of 2026-06-01 10:00 ({BEIJING})." in html
     # the sentinel: the next subject at level 1 not before 14 days after the first infusion, in Beijing time
-    assert f"<h3>Earliest next infusion</h3><p>2026-06-08 09:00 ({BEIJING})</p>" in html
+    assert f"<h3>Earliest next infusion (spacing and sentinel rules)</h3><p>2026-06-08 09:00 ({BEIJING})</p>" in html
     assert "<h3>Open level</h3><p>L1 · 1.0 × 10⁸ cells</p>" in html
+    assert "<h2>Holding the trial's next step</h2>" in html
     assert "(UTC)" not in html
     assert 'S-BJ01-001 <span class="outcome outcome-P" title="P">P</span>' in html
     assert '<span class="outcome outcome-T">T</span> DLT' in html
