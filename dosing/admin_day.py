@@ -25,7 +25,7 @@ from dosing.models import (
 from dosing.selectors.dosing_day import assessment_of, reconfirmation_of
 from enrollment.models import Subject
 from enrollment.roles import Act, may
-from enrollment.selectors import sites_of_member, sites_visible_to
+from enrollment.selectors import protocol_current, sites_of_member, sites_visible_to
 
 
 class SubjectServiceForm(ServiceAddForm):
@@ -70,7 +70,12 @@ class InfusionPlanAdmin(ServiceAddAdmin):
     def today_view(self, request):
         now = timezone.now()
         rows = selectors.dosing_today(sites_visible_to(request.user), now=now)
+        doses = {
+            level.level: f"{level.label} · {format_cells(level.viable_cells)}"
+            for level in protocol_current().dose_levels.all()
+        }
         for row in rows:
+            row["dose"] = doses[row["dose_level"]]
             row["missing"] = list(dict.fromkeys(row["missing"]))  # one line per thing to do, not per checklist code
             row["planned_local"] = format_local(row["planned_at"], row["subject"].site.zone)
             row["links"] = _day_links(request.user, row)

@@ -156,6 +156,7 @@ def test_on_d_minus_1_the_line_links_to_the_reconfirmation_page_with_the_subject
     html = page.content.decode()
     [row] = page.context["rows"]
     assert row["planned_local"] == f"2026-03-10 09:00 ({BEIJING})"
+    assert "<td>L1 · 1.0 × 10⁸ cells</td>" in html
     assert row["links"] == [
         ("Record the D−1 reconfirmation", reconfirmation_add),
         ("Subject page", subject_page(scheduled)),
