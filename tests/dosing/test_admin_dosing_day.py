@@ -152,7 +152,7 @@ def test_dosing_today_lists_the_subject_on_d_minus_1_with_what_is_missing(schedu
     assert [(row["subject"].study_number, row["day"], row["missing"][0]) for row in response.context["rows"]] == [
         ("S-BJ01-001", "D-1", "No platelet reconfirmation recorded on D−1 (2026-03-09).")
     ]
-    assert "<td>S-BJ01-001</td><td>BJ01</td><td>1</td><td>D-1</td>" in html
+    assert "<td>S-BJ01-001</td><td>BJ01</td><td>L1 · 1.0 × 10⁸ cells</td><td>D−1</td>" in html
     assert "<li>No platelet reconfirmation recorded on D−1 (2026-03-09).</li>" in html
 
 
