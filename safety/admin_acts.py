@@ -3,6 +3,7 @@ report to the sponsor (both electronic signatures), close-out of a subject's fol
 
 from django import forms
 from django.contrib.admin.widgets import AdminSplitDateTime
+from django.utils import timezone
 
 from ctit_trial.admin_base import ActForm, ActSpec, SignedActForm, object_act_register
 from ctit_trial.signatures import signature_display
@@ -35,6 +36,17 @@ def ae_facts(ae: AdverseEvent) -> list[tuple[str, str]]:
         ("Aware of the SAE", format_local(ae.awareness_at) if ae.awareness_at else "—"),
         ("DLT flag", assessment.flag_reason if assessment else "—"),
         ("Current adjudication", f"{current.meaning} ({signature_display(current)})" if current else "none"),
+    ]
+
+
+def sae_facts(ae: AdverseEvent) -> list[tuple[str, str]]:
+    """The AE's facts, and where its 24-hour reporting clock stands now."""
+    clock = selectors.sae_clock(ae, clocks=selectors.safety_config().clocks, now=timezone.now())
+    if clock is None:
+        return ae_facts(ae)
+    return [
+        *ae_facts(ae),
+        ("Report due by", f"{format_local(clock.deadline)} ({clock.status.value.replace('_', ' ')})"),
     ]
 
 
@@ -105,7 +117,7 @@ AE_ACTS = {
         help=f"Investigator's electronic signature. Meaning of this signature: “{REPORT_MEANING}” — the SAE as shown "
         "was reported to the sponsor at the time given. Re-enter your password (and your one-time code if a second "
         "factor is configured).",
-        facts=ae_facts,
+        facts=sae_facts,
     ),
 }
 

@@ -163,11 +163,13 @@ def test_the_investigator_signs_the_sae_report_at_a_beijing_time(client, sae, be
     login(client, INVESTIGATOR, beijing)
 
     page = client.get(f"/admin/safety/adverseevent/{sae.pk}/change/").content.decode()
+    form = client.get(act_url(sae, "sae_report"))
     signed = client.post(
         act_url(sae, "sae_report"), {"reported_at_0": "2026-06-09", "reported_at_1": "20:30", "password": PASSWORD}
     )
 
     assert act_url(sae, "sae_report") in page
+    assert dict(form.context["facts"])["Report due by"] == "2026-06-10 09:00 (Asia/Shanghai, UTC+08:00) (overdue)"
     assert signed.status_code == 302
     report = SaeReport.objects.get()
     assert (report.reported_at, report.signer, report.meaning) == (
