@@ -384,7 +384,7 @@ class SrcDecision(models.Model):
     meeting_date = models.DateField()
     data_cutoff = models.DateTimeField(help_text="Data up to this instant were reviewed.")
     members_present = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="src_meetings")
-    dose_path = models.CharField(max_length=500, blank=True, help_text="The live dose path the engine was given.")
+    dose_path = models.TextField(blank=True, help_text="The live dose path the engine was given.")
     recommended_action = models.CharField(max_length=20)
     recommended_dose_level = models.PositiveSmallIntegerField(null=True, blank=True)
     recommended_subjects = models.PositiveSmallIntegerField(null=True, blank=True)
