@@ -110,7 +110,7 @@ def test_the_lost_subject_is_withdrawn_and_its_remaining_visits_are_closed(infus
         "Not done, the subject left the trial: Lost to follow-up: No answer to calls or letters since the D7 visit."
     )
     clock(D29_MORNING)
-    assert staff.get("/api/v1/visits/overdue/").json() == []
+    assert staff.get("/api/v1/visits/overdue/").json()["results"] == []
     detail = staff.get(f"/api/v1/subjects/{infused.pk}/").json()
     assert (detail["status"], detail["discontinuation"]["kind"], detail["discontinuation"]["left_on"]) == (
         "withdrawn",

@@ -59,10 +59,10 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(VisitSerializer(selectors.visit_get_visible(request.user, pk=visit.pk)).data)
 
     @extend_schema(responses=VisitSerializer(many=True), summary="Visits whose window closed without a record.")
-    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    @action(detail=False, methods=["get"], filter_backends=[])
     def overdue(self, request):
-        visits = selectors.visits_overdue_visible_to(request.user, now=timezone.now())
-        return Response(VisitSerializer(visits, many=True).data)
+        page = self.paginate_queryset(selectors.visits_overdue_visible_to(request.user, now=timezone.now()))
+        return self.get_paginated_response(VisitSerializer(page, many=True).data)
 
 
 class SubjectVisitsView(APIView):

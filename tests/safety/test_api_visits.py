@@ -96,9 +96,9 @@ def test_bad_input_names_the_field_and_saves_nothing(infusion, coordinator):
 def test_missed_and_overdue(infusion, coordinator):
     make_visit_schedule(infusion=infusion)
 
-    overdue_before = [v["code"] for v in coordinator.get("/api/v1/visits/overdue/").json()]
+    overdue_before = [v["code"] for v in coordinator.get("/api/v1/visits/overdue/").json()["results"]]
     missed = coordinator.post(f"/api/v1/visits/{visit_id(infusion.subject, 'D2')}/missed/", {"reason": "No show"})
-    overdue_after = [v["code"] for v in coordinator.get("/api/v1/visits/overdue/").json()]
+    overdue_after = [v["code"] for v in coordinator.get("/api/v1/visits/overdue/").json()["results"]]
 
     assert overdue_before == ["D0", "D2", "D3", "D7"]
     assert missed.json()["status"] == "missed"
