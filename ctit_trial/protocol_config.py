@@ -1,22 +1,18 @@
-"""Reads the seeded protocol configuration (seeds/protocol.yaml), the one source of protocol values."""
+"""The seeded protocol configuration as parsed mappings, read through the one typed loader (ctit_trial.config)."""
 
-from functools import cache
 from typing import Any
 
-import yaml
+from ctit_trial.config import SEEDS_DIR, protocol_seed, seed_mapping
 
-from ctit_trial.data_dirs import data_dir
-
-SEEDS_DIR = data_dir("seeds")  # ctit_trial/seeds in the installed wheel, seeds/ in the checkout
+__all__ = ("SEEDS_DIR", "load_seed", "protocol_config")
 
 
-@cache
 def load_seed(name: str) -> Any:
-    """Parse one YAML file of seeds/ (cached; the files do not change while the process runs)."""
-    with (SEEDS_DIR / name).open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    """The parsed mapping of one seeds/ file, validated by its typed model at first load (cached)."""
+    return seed_mapping(name)
 
 
 def protocol_config() -> dict[str, Any]:
-    """The trial's protocol configuration as a mapping of sections."""
-    return load_seed("protocol.yaml")
+    """seeds/protocol.yaml as a mapping of sections (validated; the run-time values come from the database)."""
+    protocol_seed()
+    return seed_mapping("protocol.yaml")

@@ -5,10 +5,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ctit_trial.config.protocol import DESIGNS, TITRATION_TRIGGERS
 from ctit_trial.protocol_config import protocol_config
-
-DESIGNS = ("at3+3", "boin")
-TITRATION_TRIGGERS = ("dlt_or_related_grade2", "dlt_only", "add_one")
 
 
 class ConfigError(ValueError):

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
+from ctit_trial.config import ProtocolSettings
 from enrollment.rules.criteria_common import days_window, fmt_duration, fmt_instant, recent_event
 
 Status = Literal["pass", "fail", "missing"]
@@ -46,6 +47,24 @@ class GateLimits:
             min_hours_between_infusions=int(scheduling["min_hours_between_infusions"]),
             sentinel_days=int(scheduling["sentinel_days"]),
             screening_labs_valid_days=int(scheduling["screening_labs_valid_days"]),
+        )
+
+    @classmethod
+    def from_settings(cls, settings: ProtocolSettings) -> "GateLimits":
+        """The limits of the typed protocol settings (validated at load)."""
+        gate, scheduling = settings.dosing_gate, settings.scheduling
+        return cls(
+            platelets_min=gate.reconfirmation_platelets_min,
+            platelets_max=gate.reconfirmation_platelets_max,
+            transfusion_free_hours=gate.transfusion_free_hours,
+            thrombopoietic_free_days=gate.thrombopoietic_free_days,
+            surgery_free_days=gate.surgery_free_days,
+            draw_minutes=gate.post_infusion_draws_minutes,
+            draw_tolerance_minutes=gate.post_infusion_draw_tolerance_minutes,
+            dose_tolerance_percent=scheduling.dose_tolerance_percent,
+            min_hours_between_infusions=scheduling.min_hours_between_infusions,
+            sentinel_days=scheduling.sentinel_days,
+            screening_labs_valid_days=scheduling.screening_labs_valid_days,
         )
 
 

@@ -18,7 +18,7 @@ LIVE = (InfusionPlan.Status.SCHEDULED, InfusionPlan.Status.BLOCKED)
 
 def gate_limits(protocol: Protocol | None = None) -> gate.GateLimits:
     """The dosing gate's configured limits."""
-    return gate.GateLimits.from_config((protocol or protocol_current()).configuration)
+    return gate.GateLimits.from_settings((protocol or protocol_current()).config)
 
 
 def plan_live(subject: Subject) -> InfusionPlan | None:

@@ -18,10 +18,10 @@ from enrollment.selectors import subjects_visible_to
 
 
 def engine_configuration(protocol: Protocol) -> dict[str, Any]:
-    """The protocol's configuration as the escalation engine reads it, dose levels included."""
+    """The protocol's configuration (validated) as the escalation engine reads it, dose levels included."""
     levels = DoseLevel.objects.filter(protocol=protocol).order_by("level")
     return {
-        **protocol.configuration,
+        **protocol.config.sections,
         "dose_levels": [{"level": level.level, "viable_cells": level.viable_cells} for level in levels],
     }
 
@@ -41,7 +41,7 @@ def engine_decision(config: dict[str, Any], path: str, *, design: str | None = N
 def dosed_subjects(protocol: Protocol, *, now: datetime) -> list[DosedSubject]:
     """Every dosed subject in dosing order: D0 and window in their site's time zone, adjudicated DLT facts, and
     whether the subject left the trial (a discontinuation) before its window was over."""
-    window_days = protocol.configuration["scheduling"]["dlt_window_days"]
+    window_days = protocol.config.scheduling.dlt_window_days
     infusions = list(
         Infusion.objects.filter(dose_level__protocol=protocol)
         .select_related("subject__site", "dose_level")
@@ -115,23 +115,23 @@ def pending_slot_count(level: DoseLevel) -> int:
 
 def earliest_dosing_at(level: DoseLevel, *, now: datetime) -> datetime:
     """The earliest instant the next subject at a level may be dosed: 24 h gap and the sentinel rule."""
-    scheduling = level.protocol.configuration["scheduling"]
+    scheduling = level.protocol.config.scheduling
     candidates = [now]
     last = Infusion.objects.filter(dose_level__protocol=level.protocol).order_by("-started_at").first()
     if last is not None:
-        candidates.append(last.started_at + timedelta(hours=scheduling["min_hours_between_infusions"]))
+        candidates.append(last.started_at + timedelta(hours=scheduling.min_hours_between_infusions))
     first_at_level = Infusion.objects.filter(dose_level=level).order_by("started_at").first()
     if first_at_level is not None:
-        candidates.append(first_at_level.started_at + timedelta(days=scheduling["sentinel_days"]))
+        candidates.append(first_at_level.started_at + timedelta(days=scheduling.sentinel_days))
     return max(candidates)
 
 
 def _gap_and_sentinel_blockers(level: DoseLevel, *, now: datetime) -> list[str]:
-    scheduling = level.protocol.configuration["scheduling"]
+    scheduling = level.protocol.config.scheduling
     blockers = []
     infused = list(Infusion.objects.filter(dose_level=level).select_related("subject__site").order_by("started_at")[:2])
-    if len(infused) == 1 and now < infused[0].started_at + timedelta(days=scheduling["sentinel_days"]):
-        until = infused[0].started_at + timedelta(days=scheduling["sentinel_days"])
+    if len(infused) == 1 and now < infused[0].started_at + timedelta(days=scheduling.sentinel_days):
+        until = infused[0].started_at + timedelta(days=scheduling.sentinel_days)
         blockers.append(
             f"Sentinel: the first subject at level {level.level} is observed until "
             f"{format_local(until, infused[0].subject.site.zone)}."
@@ -142,7 +142,7 @@ def _gap_and_sentinel_blockers(level: DoseLevel, *, now: datetime) -> list[str]:
         .order_by("-started_at")
         .first()
     )
-    gap = timedelta(hours=scheduling["min_hours_between_infusions"])
+    gap = timedelta(hours=scheduling.min_hours_between_infusions)
     if last is not None and now < last.started_at + gap:
         blockers.append(
             f"Minimum gap: no infusion before {format_local(last.started_at + gap, last.subject.site.zone)}."

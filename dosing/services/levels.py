@@ -4,22 +4,28 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from ctit_trial.audit import require_reason, save_audited, upsert_each
+from ctit_trial.config.protocol import DoseLevelConfig
 from ctit_trial.errors import Conflict
 from dosing.models import DoseLevel
 from enrollment.models import Protocol
 from enrollment.selectors import protocol_current
 
 
-@transaction.atomic
-def dose_levels_load(*, actor: AbstractBaseUser, protocol: Protocol, levels: list[dict]) -> int:
-    """Create or update the protocol's dose levels (their status is left alone); returns rows changed."""
-    rows = [
+def dose_level_rows(protocol: Protocol, levels: tuple[DoseLevelConfig, ...]) -> list[tuple[dict, dict]]:
+    """(lookup, values) of each DoseLevel row the seed sets (the status is the trial's, not the seed's)."""
+    return [
         (
-            {"protocol": protocol, "level": item["level"]},
-            {"label": item["label"], "viable_cells": int(item["viable_cells"]), "design_role": item["design_role"]},
+            {"protocol": protocol, "level": item.level},
+            {"label": item.label, "viable_cells": item.viable_cells, "design_role": item.design_role},
         )
         for item in levels
     ]
+
+
+@transaction.atomic
+def dose_levels_load(*, actor: AbstractBaseUser, protocol: Protocol, levels: tuple[DoseLevelConfig, ...]) -> int:
+    """Create or update the protocol's dose levels (their status is left alone); returns rows changed."""
+    rows = dose_level_rows(protocol, levels)
     return upsert_each(DoseLevel, rows, actor=actor, reason="Loaded from seeds/protocol.yaml")
 
 

@@ -53,7 +53,7 @@ def _claim(actor: AbstractBaseUser, subject: Subject, level: DoseLevel, *, reaso
     if refusal is None and pending and not Infusion.objects.filter(dose_level=level).exists():
         refusal = (
             f"Level {level.level} is in sentinel dosing: the first subject there must be dosed and observed "
-            f"{protocol.configuration['scheduling']['sentinel_days']} days before the next one."
+            f"{protocol.config.scheduling.sentinel_days} days before the next one."
         )
     if refusal:
         raise Conflict(refusal)

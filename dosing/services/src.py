@@ -86,7 +86,7 @@ def src_decision_record(
     errors = {
         "data_cutoff": "The data cut-off cannot be in the future." if data_cutoff > now else None,
         "meeting_date": "The meeting date cannot be in the future." if meeting_date > now.date() else None,
-        "members_present": _members_error(members, protocol.configuration["escalation"]["src_signatures_required"]),
+        "members_present": _members_error(members, protocol.config.escalation.src_signatures_required),
         "dose_level": _target_error(decision, dose_level, current, protocol.dose_levels.count()),
         "rationale": _rationale_error((decision, dose_level), expected, live.decision, rationale),
     }
@@ -152,7 +152,7 @@ def src_decision_sign(
     )
     signature_seal(signature, record=record, content=decision_content(record))
     save_audited(signature, actor=actor, reason=f"SRC decision signed: {SIGN_MEANING}")
-    if len(valid_signatures(record)) >= record.protocol.configuration["escalation"]["src_signatures_required"]:
+    if len(valid_signatures(record)) >= record.protocol.config.escalation.src_signatures_required:
         _make_effective(record, actor=actor)
     return record
 

@@ -255,7 +255,7 @@ class EligibilityCheckView(APIView):
         if not isinstance(request.data, dict):
             raise InvalidInput.for_field(NON_FIELD, "Expected the screening document as a JSON object.")
         site = selectors.site_for_request(request.user, code=request.query_params.get("site"))
-        limits = EligibilityLimits.from_protocol(selectors.protocol_current().configuration)
+        limits = EligibilityLimits.from_settings(selectors.protocol_current().config)
         document = parse_screening_document(request.data)
         evaluation = evaluate_eligibility(document, limits, site_tz=site.time_zone)
         payload = {**evaluation.to_dict(), "engine_version": ENGINE_VERSION, "site": site.code}

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from ctit_trial.audit import AuditedHistory
+from ctit_trial.config import ProtocolSettings, protocol_settings
 
 
 def validate_time_zone(value: str) -> None:
@@ -19,7 +20,7 @@ def validate_time_zone(value: str) -> None:
 
 
 class Protocol(models.Model):
-    """The trial and its protocol configuration, loaded from seeds/protocol.yaml by `manage.py seed`."""
+    """The trial and its protocol configuration, loaded from seeds/protocol.yaml by `manage.py seed` (ADR 0019)."""
 
     code = models.CharField(max_length=40, unique=True)
     registry_id = models.CharField("registry ID", max_length=20, unique=True)
@@ -35,6 +36,11 @@ class Protocol(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.registry_id}) v{self.version}"
+
+    @property
+    def config(self) -> ProtocolSettings:
+        """The configuration the trial runs under, typed (validated like seeds/protocol.yaml; cached)."""
+        return protocol_settings(self.configuration)
 
 
 class Site(models.Model):

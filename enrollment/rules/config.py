@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ctit_trial.config import ProtocolSettings
+
 # Rules re-checked at the dosing gate take their one value from the `dosing_gate` section.
 _GATE_KEYS = {
     "transfusion_free_hours": "transfusion_free_hours",
@@ -61,6 +63,13 @@ class EligibilityLimits:
             raise ValueError(f"eligibility.{duplicated[0]} belongs in dosing_gate only (one value per rule).")
         section.update({own_key: gate[gate_key] for own_key, gate_key in _GATE_KEYS.items()})
         return cls.from_mapping(section)
+
+    @classmethod
+    def from_settings(cls, settings: ProtocolSettings) -> "EligibilityLimits":
+        """The limits of the typed protocol settings (validated at load), the gate-shared ones from `dosing_gate`."""
+        gate = settings.dosing_gate
+        shared = {own_key: getattr(gate, gate_key) for own_key, gate_key in _GATE_KEYS.items()}
+        return cls(**settings.eligibility, **shared)
 
 
 def _typed(name: str, value: Any, kind: type) -> int | Decimal:

@@ -38,7 +38,7 @@ def evaluate_and_store(*, actor: AbstractBaseUser, screening: Screening, reason:
     if set(CRITERION_CODES) - criteria.keys():
         raise Conflict("The eligibility criteria catalogue is not loaded: run `python manage.py seed`.")
     content = screening_document(screening)
-    limits = EligibilityLimits.from_protocol(protocol.configuration)
+    limits = EligibilityLimits.from_settings(protocol.config)
     result = evaluate_eligibility(parse_screening_document(content), limits, site_tz=screening.subject.site.time_zone)
     evaluation = EligibilityEvaluation(
         screening=screening,

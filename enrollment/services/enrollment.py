@@ -74,7 +74,7 @@ def _timing_problem(subject: Subject, screening: Screening) -> str | None:
     """The screening window before D0 and the enrollment day, in the site's calendar."""
     site, infusion_at = subject.site, screening.planned_infusion_at
     infusion_day = site.local_date(infusion_at) if infusion_at else None
-    valid_days = protocol_current().configuration["scheduling"]["screening_labs_valid_days"]
+    valid_days = protocol_current().config.scheduling.screening_labs_valid_days
     return screening_window_problem(
         screening_date=screening.screening_date, infusion_day=infusion_day, labs_valid_days=valid_days
     ) or enrollment_day_problem(

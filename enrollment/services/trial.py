@@ -1,11 +1,15 @@
 """Trial set-up and registration: roles, protocol and criteria, sites, memberships, staff, subject numbers."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.db import transaction
 from django.db.models import Max
 
 from ctit_trial.audit import require_reason, save_audited, system_actor, upsert_audited, upsert_each
+from ctit_trial.config.protocol import SETTINGS_SECTIONS, ProtocolSeed
+from ctit_trial.config.reference import CriteriaSeed
 from ctit_trial.errors import InvalidInput, PermissionDenied
 from enrollment.models import Criterion, Protocol, Site, SiteMembership, Subject
 from enrollment.roles import ROLES
@@ -108,39 +112,51 @@ def subject_register(*, actor: AbstractBaseUser, site: Site) -> Subject:
     return subject
 
 
-PROTOCOL_SECTIONS = ("escalation", "scheduling", "dosing_gate", "eligibility", "safety", "notifications")
+PROTOCOL_SECTIONS = SETTINGS_SECTIONS
+
+
+def protocol_record_values(seed: ProtocolSeed) -> dict[str, Any]:
+    """The Protocol row's fields as the seed sets them (also what the seeds-match check compares)."""
+    trial = seed.trial
+    return {
+        "title": " ".join(trial.title.split()),
+        "sponsor": trial.sponsor,
+        "version": trial.protocol_version,
+        "ctcae_version": trial.ctcae_version,
+        "planned_enrollment": trial.planned_enrollment,
+        "registry_id": trial.registry_id,
+        "configuration": dict(seed.settings.sections),
+    }
 
 
 @transaction.atomic
-def protocol_load(*, actor: AbstractBaseUser, config: dict) -> Protocol:
-    """Create or update the trial's protocol record from the seeded configuration."""
-    trial = config["trial"]
-    values = {
-        "title": " ".join(trial["title"].split()),
-        "sponsor": trial["sponsor"],
-        "version": trial["protocol_version"],
-        "ctcae_version": trial["ctcae_version"],
-        "planned_enrollment": trial["planned_enrollment"],
-        "registry_id": trial["registry_id"],
-        "configuration": {section: config[section] for section in PROTOCOL_SECTIONS},
-    }
+def protocol_load(*, actor: AbstractBaseUser, seed: ProtocolSeed) -> Protocol:
+    """Create or update the trial's protocol record from the typed seed; unchanged fields are not written."""
     protocol, _ = upsert_audited(
-        Protocol, lookup={"code": trial["code"]}, values=values, actor=actor, reason="Loaded from seeds/protocol.yaml"
+        Protocol,
+        lookup={"code": seed.trial.code},
+        values=protocol_record_values(seed),
+        actor=actor,
+        reason="Loaded from seeds/protocol.yaml",
     )
     return protocol
 
 
-@transaction.atomic
-def criteria_load(*, actor: AbstractBaseUser, protocol: Protocol, catalogue: dict) -> int:
-    """Create or update the eligibility criteria catalogue; returns how many rows changed."""
-    version = str(catalogue["version"])
-    rows = [
+def criterion_rows(protocol: Protocol, catalogue: CriteriaSeed) -> list[tuple[dict, dict]]:
+    """(lookup, values) of each Criterion row the seed sets."""
+    return [
         (
-            {"protocol": protocol, "code": item["code"]},
-            {"kind": item["kind"], "number": item["number"], "text": item["text"], "catalogue_version": version},
+            {"protocol": protocol, "code": item.code},
+            {"kind": item.kind, "number": item.number, "text": item.text, "catalogue_version": catalogue.version},
         )
-        for item in catalogue["criteria"]
+        for item in catalogue.criteria
     ]
+
+
+@transaction.atomic
+def criteria_load(*, actor: AbstractBaseUser, protocol: Protocol, catalogue: CriteriaSeed) -> int:
+    """Create or update the eligibility criteria catalogue; returns how many rows changed."""
+    rows = criterion_rows(protocol, catalogue)
     return upsert_each(Criterion, rows, actor=actor, reason="Loaded from seeds/criteria.yaml")
 
 

@@ -6,16 +6,8 @@ from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ctit_trial.protocol_config import load_seed
-
-CATALOGUE_SEED = "ctcae_v5.yaml"
-OPERATORS = frozenset({"<", "<=", ">", ">="})
-REFERENCES = frozenset({"lln", "uln", "baseline"})
-CONDITIONS = frozenset(
-    {"always", "baseline_normal", "baseline_abnormal", "baseline_given", "on_anticoagulation", "not_on_anticoagulation"}
-)
-DIRECTIONS = frozenset({"low", "high"})
-CATEGORIES = frozenset({"hematologic", "non_hematologic"})
+from ctit_trial.config import ctcae_seed
+from ctit_trial.config.reference import CATEGORIES, CONDITIONS, DIRECTIONS, OPERATORS, REFERENCES
 
 
 class CatalogueError(ValueError):
@@ -224,6 +216,7 @@ def catalogue_from_mapping(data: Mapping[str, Any]) -> CtcaeCatalogue:
     return CtcaeCatalogue(version=str(data["ctcae_version"]), terms=terms)
 
 
-def load_catalogue(name: str = CATALOGUE_SEED) -> CtcaeCatalogue:
-    """The typed catalogue of seeds/<name>."""
-    return catalogue_from_mapping(load_seed(name))
+def load_catalogue() -> CtcaeCatalogue:
+    """The typed catalogue of seeds/ctcae_v5.yaml (validated by the typed loader)."""
+    seed = ctcae_seed()
+    return catalogue_from_mapping({"ctcae_version": seed.ctcae_version, "terms": seed.terms})

@@ -5,10 +5,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ctit_trial.protocol_config import load_seed
+from ctit_trial.config import dlt_rules_seed
 from safety.rules.catalogue import FLAG_NAMES, TermFlags, to_decimal
 
-DLT_RULES_SEED = "dlt_rules.yaml"
 GRADES = range(1, 6)
 
 
@@ -102,9 +101,9 @@ def dlt_rules_from_mapping(data: Mapping[str, Any]) -> DltRules:
     )
 
 
-def load_dlt_rules(name: str = DLT_RULES_SEED) -> DltRules:
-    """The typed DLT rules of seeds/<name>."""
-    return dlt_rules_from_mapping(load_seed(name)["dlt_rules"])
+def load_dlt_rules() -> DltRules:
+    """The typed DLT rules of seeds/dlt_rules.yaml (validated by the typed loader)."""
+    return dlt_rules_from_mapping(dlt_rules_seed().rules)
 
 
 def is_related(relatedness: str, *, rules: DltRules) -> bool:

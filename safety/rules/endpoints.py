@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from ctit_trial.protocol_config import protocol_config
+from ctit_trial.config import protocol_seed
 from safety.rules.catalogue import to_decimal
 
 Number = Decimal | int | float | str
@@ -49,7 +49,7 @@ class EndpointConfig:
 
 def load_endpoint_config() -> EndpointConfig:
     """The endpoint configuration of seeds/protocol.yaml."""
-    return EndpointConfig.from_mapping(protocol_config()["safety"])
+    return EndpointConfig(protocol_seed().settings.safety.platelet_equivalent_factor)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ctit_trial.config import ProtocolSettings
 from safety.rules.sae import SafetyClockConfig, sae_alerts
 
 
@@ -75,6 +76,17 @@ class ReminderConfig:
             raise ValueError(f"The D−1 cut-off {cutoff:%H:%M} must come after the morning reminder {morning:%H:%M}.")
         overdue_days = int(notifications["visit_overdue_alert_days"])
         return cls(morning, cutoff, overdue_days, SafetyClockConfig.from_mapping(safety))
+
+    @classmethod
+    def from_settings(cls, settings: ProtocolSettings) -> "ReminderConfig":
+        """The reminder times and clocks of the typed protocol settings (validated at load)."""
+        notifications = settings.notifications
+        return cls(
+            morning=time.fromisoformat(notifications.morning_reminder_local_time),
+            reconfirmation_cutoff=time.fromisoformat(notifications.reconfirmation_cutoff_local_time),
+            visit_overdue_alert_days=notifications.visit_overdue_alert_days,
+            sae_clock=SafetyClockConfig.from_config(settings.safety),
+        )
 
 
 @dataclass(frozen=True)

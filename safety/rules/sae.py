@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from ctit_trial.protocol_config import protocol_config
+from ctit_trial.config import protocol_seed
+from ctit_trial.config.protocol import SafetyConfig
 
 
 class ReportStatus(StrEnum):
@@ -50,6 +51,17 @@ class SafetyClockConfig:
             susar_other_days=int(safety["susar_other_days"]),
         )
 
+    @classmethod
+    def from_config(cls, safety: SafetyConfig) -> "SafetyClockConfig":
+        """The clocks of the typed `safety` section (validated at load: alerts fall inside the report clock)."""
+        return cls(
+            sae_report_hours=safety.sae_report_hours,
+            sae_alert_hours=tuple(sorted(safety.sae_alert_hours)),
+            susar_fatal_days=safety.susar_fatal_days,
+            susar_fatal_completion_extra_days=safety.susar_fatal_completion_extra_days,
+            susar_other_days=safety.susar_other_days,
+        )
+
 
 @dataclass(frozen=True)
 class SaeAlert:
@@ -70,7 +82,7 @@ class SusarDeadlines:
 
 def load_safety_clock_config() -> SafetyClockConfig:
     """The clock configuration of seeds/protocol.yaml."""
-    return SafetyClockConfig.from_mapping(protocol_config()["safety"])
+    return SafetyClockConfig.from_config(protocol_seed().settings.safety)
 
 
 def _require_aware(instant: datetime, name: str) -> None:

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ctit_trial.protocol_config import protocol_config
+from ctit_trial.config import protocol_seed
 
 
 class WindowPosition(StrEnum):
@@ -60,8 +60,11 @@ def visit_definitions_from_config(visits: Iterable[Mapping[str, Any]]) -> tuple[
 
 
 def load_visit_definitions() -> tuple[VisitDefinition, ...]:
-    """The visit definitions of seeds/protocol.yaml."""
-    return visit_definitions_from_config(protocol_config()["visits"])
+    """The visit definitions of seeds/protocol.yaml (validated by the typed loader)."""
+    return tuple(
+        VisitDefinition(visit.code, visit.label, visit.target_day, visit.window_before, visit.window_after)
+        for visit in protocol_seed().visits
+    )
 
 
 def _require_aware(instant: datetime, name: str) -> None:

@@ -29,11 +29,11 @@ class SafetyConfig:
 
 def safety_config(protocol: Protocol | None = None) -> SafetyConfig:
     """The safety configuration of the protocol record (one query when no protocol is given)."""
-    configuration = (protocol or protocol_current()).configuration
+    config = (protocol or protocol_current()).config
     return SafetyConfig(
-        dlt_window_days=int(configuration["scheduling"]["dlt_window_days"]),
-        clocks=SafetyClockConfig.from_mapping(configuration["safety"]),
-        endpoints=EndpointConfig.from_mapping(configuration["safety"]),
+        dlt_window_days=config.scheduling.dlt_window_days,
+        clocks=SafetyClockConfig.from_config(config.safety),
+        endpoints=EndpointConfig(config.safety.platelet_equivalent_factor),
     )
 
 

@@ -31,8 +31,7 @@ SITE_TEAM_GROUPS = (ROLES[STUDY_COORDINATOR].group_name, ROLES[INVESTIGATOR].gro
 
 def reminder_config(protocol: Protocol | None = None) -> ReminderConfig:
     """The reminder times and clocks of the protocol record (one query when no protocol is given)."""
-    configuration = (protocol or protocol_current()).configuration
-    return ReminderConfig.from_mapping(configuration["notifications"], configuration["safety"])
+    return ReminderConfig.from_settings((protocol or protocol_current()).config)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from ctit_trial.audit import system_actor
+from ctit_trial.config import criteria_seed, ctcae_seed, demo_seed, protocol_seed
 from ctit_trial.demo import demo_trial_build
-from ctit_trial.protocol_config import load_seed, protocol_config
 from dosing.services import dose_levels_load
 from enrollment import services as enrollment_services
 from enrollment.models import Site
@@ -28,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, demo: bool, list_demo_logins: bool, **options):
         if list_demo_logins:
-            self.stdout.write(demo_logins_text(load_seed("demo.yaml")))
+            self.stdout.write(demo_logins_text(demo_seed().data))
             return
         if demo and not settings.DEBUG:  # no flag overrides this: the demo passwords are published
             raise CommandError("Refusing --demo with DJANGO_DEBUG off: demo logins have published passwords.")
@@ -52,18 +52,16 @@ class Command(BaseCommand):
         return ", ".join(f"{role} ({count} permissions)" for role, count in granted.items())
 
     def load_protocol(self) -> str:
-        actor, config = system_actor(), protocol_config()
-        protocol = enrollment_services.protocol_load(actor=actor, config=config)
-        criteria = enrollment_services.criteria_load(
-            actor=actor, protocol=protocol, catalogue=load_seed("criteria.yaml")
-        )
-        levels = dose_levels_load(actor=actor, protocol=protocol, levels=config["dose_levels"])
-        visits = visit_definitions_load(actor=actor, protocol=protocol, visits=config["visits"])
-        terms = ctcae_terms_load(actor=actor, catalogue=load_seed("ctcae_v5.yaml"))
+        actor, seed = system_actor(), protocol_seed()
+        protocol = enrollment_services.protocol_load(actor=actor, seed=seed)
+        criteria = enrollment_services.criteria_load(actor=actor, protocol=protocol, catalogue=criteria_seed())
+        levels = dose_levels_load(actor=actor, protocol=protocol, levels=seed.dose_levels)
+        visits = visit_definitions_load(actor=actor, protocol=protocol, visits=seed.visits)
+        terms = ctcae_terms_load(actor=actor, catalogue=ctcae_seed())
         return f"{protocol}; rows changed: criteria {criteria}, dose levels {levels}, visits {visits}, CTCAE {terms}"
 
     def load_demo(self) -> str:
-        demo, actor = load_seed("demo.yaml"), system_actor()
+        demo, actor = demo_seed().data, system_actor()
         for item in demo["sites"]:
             if not Site.objects.filter(code=item["code"]).exists():
                 enrollment_services.site_create(actor=actor, **item)
