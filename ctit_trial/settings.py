@@ -100,6 +100,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactio
 # Persistent connections (seconds; 0 closes each after its request), checked before reuse after a database restart.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction pooling (README: PgBouncer): each transaction may run on another server connection,
+# so nothing may outlive one — no server-side cursors; psycopg 3's client-side binding (Django's default) prepares
+# no statements, and the service sets no session state, takes no advisory lock and does not LISTEN.
+if env.bool("DJANGO_DB_TRANSACTION_POOLING", default=False):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web, worker, beat) share the file: wait for locks instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})

@@ -28,6 +28,7 @@ COMMENTED = {  # each `# NAME=value  # comment` line of .env.example, uncommente
     "DJANGO_LOG_LEVEL": ["INFO"],
     "DATABASE_URL": ["postgres://ctit:ctit@127.0.0.1:5432/ctit"],
     "DJANGO_CONN_MAX_AGE": ["60"],
+    "DJANGO_DB_TRANSACTION_POOLING": ["0"],
     "REDIS_URL": ["redis://127.0.0.1:6379/0"],
     "CELERY_BROKER_URL": ["redis://127.0.0.1:6379/1"],
     "EMAIL_URL": ["smtp+tls://user:password@smtp.example.org:587", "consolemail://"],
