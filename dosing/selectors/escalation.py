@@ -1,6 +1,7 @@
 """Reads of the dosing app: the live dose path, the engine's recommendation, slots, scheduling limits and the
 dosing interlock (PROTOCOL.md §4.1: a re-adjudication that changes the decision pauses dosing at the higher level)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -228,17 +229,30 @@ def _paused_subjects(protocol: Protocol, decision: Decision, *, now: datetime, v
         .order_by("claimed_at", "pk")
     )
     numbers = study_numbers([slot.subject_id for slot in slots], viewer)
+    queues = claimed_queues({slot.dose_level_id for slot in slots})
     paused = []
     for slot in slots:
-        reason = dosing_block(slot, now=now, decision=decision)
+        reason = dosing_block(slot, now=now, decision=decision, queue=queues[slot.dose_level_id])
         if reason:
             study_number = numbers.get(slot.subject_id, OTHER_SITE)
             paused.append({"study_number": study_number, "dose_level": slot.dose_level.level, "reason": reason})
     return paused
 
 
-def dosing_block(slot: DoseSlot, *, now: datetime, decision: Decision | None = None) -> str:
-    """Why the subject holding the claimed `slot` may not be dosed now ('' when they may).
+def claimed_queues(level_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The claimed slots in line (claim order) at each of these dose levels, by level id, in one query."""
+    queues: dict[int, list[int]] = {level_id: [] for level_id in level_ids}
+    rows = DoseSlot.objects.filter(dose_level_id__in=list(queues), status=DoseSlot.Status.CLAIMED)
+    for level_id, slot_id in rows.order_by("claimed_at", "pk").values_list("dose_level_id", "pk"):
+        queues[level_id].append(slot_id)
+    return queues
+
+
+def dosing_block(
+    slot: DoseSlot, *, now: datetime, decision: Decision | None = None, queue: list[int] | None = None
+) -> str:
+    """Why the subject holding the claimed `slot` may not be dosed now ('' when they may); `queue`: the claimed
+    slots in line at its level (`claimed_queues`), when already read.
 
     To act on the answer, hold the slot's dose level row lock while reading it (`dosing.services.interlock`).
     """
@@ -265,11 +279,8 @@ def dosing_block(slot: DoseSlot, *, now: datetime, decision: Decision | None = N
             f"The escalation engine now recommends dosing level {decision.dose_level} ({decision.reason}): dosing "
             f"at level {level.level} is paused until a signed SRC decision; then move or release the slot."
         )
-    queue = list(
-        DoseSlot.objects.filter(dose_level=level, status=DoseSlot.Status.CLAIMED)
-        .order_by("claimed_at", "pk")
-        .values_list("pk", flat=True)
-    )
+    if queue is None:
+        queue = claimed_queues([level.pk])[level.pk]
     place = queue.index(slot.pk) + 1 if slot.pk in queue else len(queue) + 1
     if place > decision.subjects:
         return (
