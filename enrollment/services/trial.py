@@ -52,9 +52,12 @@ def role_assign(
     """Put a user in a study role's group; the membership's history row names the actor and the reason."""
     if role_key not in ROLES:
         raise InvalidInput.for_field("role", f"Unknown role '{role_key}'; expected one of {sorted(ROLES)}.")
+    group = Group.objects.get(name=ROLES[role_key].group_name)
+    if user.pk is not None and user.groups.filter(pk=group.pk).exists():
+        return  # already in the role: an add would still write history rows (seed runs this on every call)
     user._history_user = actor or system_actor()
     user._change_reason = reason or f"Role '{ROLES[role_key].group_name}' assigned"
-    user.groups.add(Group.objects.get(name=ROLES[role_key].group_name))
+    user.groups.add(group)
 
 
 @transaction.atomic
