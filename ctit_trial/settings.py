@@ -272,8 +272,9 @@ API_MAX_STRING_LENGTH = 10_000
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "XJ-MK-002 dose-escalation cohort service",
-    "DESCRIPTION": "REST API for site investigators of NCT07110090. Errors have the shape "
-    '`{"detail": "...", "errors": {"field": ["message"]}}`.',
+    "DESCRIPTION": "REST API for site investigators of NCT07110090. The trial rules it enforces, and the "
+    "configuration key that sets each value, are described in the service's `docs/protocol.md` (Appendix A: the "
+    'screening document). Errors have the shape `{"detail": "...", "errors": {"field": ["message"]}}`.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -271,7 +271,7 @@ SUBJECT_ACTS = {
         form=ScreeningDocumentForm,
         available=lambda subject: _screening_available(subject) and _correctable_screening(subject) is None,
         done=lambda subject, screening: f"{subject}: screening #{screening.attempt} saved and evaluated.",
-        help="The screening document of PROTOCOL.md Appendix A; saving evaluates eligibility (the consent date is "
+        help="The screening document of docs/protocol.md Appendix A; saving evaluates eligibility (the consent date is "
         "the recorded consent's).",
     ),
     "correct_screening": ActSpec(

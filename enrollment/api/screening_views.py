@@ -23,7 +23,7 @@ from enrollment.models import EligibilityEvaluation, Screening
 from enrollment.roles import Act
 
 DOCUMENT_HELP = (
-    "Body: the screening document of PROTOCOL.md Appendix A. `consent_signed_on` may be left out (it is taken "
+    "Body: the screening document of docs/protocol.md Appendix A. `consent_signed_on` may be left out (it is taken "
     "from the recorded consent) but must match it when given. A bad unit, a negative count or an impossible "
     "date is a 400 naming the dotted field; nothing is saved."
 )

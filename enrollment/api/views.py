@@ -248,7 +248,7 @@ class EligibilityCheckView(APIView):
         request=OpenApiTypes.OBJECT,
         responses=EligibilityResultSerializer,
         parameters=[OpenApiParameter("site", str, description="Site code; defaults to your only site.")],
-        description="Body: the screening document of PROTOCOL.md Appendix A. Absent or null fields make the "
+        description="Body: the screening document of docs/protocol.md Appendix A. Absent or null fields make the "
         "criteria that need them `missing`; a bad unit, a negative count or an impossible date is a 400.",
     )
     def post(self, request):

@@ -122,7 +122,7 @@ def _baseline(subject: Subject, term: CatalogueTerm, baseline, baseline_reason: 
     reason = (baseline_reason or "").strip()
     if baseline is not None:
         if not reason:
-            message = "Give the reason the baseline replaces the subject's recorded one (PROTOCOL.md §6)."
+            message = "Give the reason the baseline replaces the subject's recorded one."
             raise InvalidInput.for_field("baseline_reason", message)
         return baseline, None, LabResult.BaselineSource.CALLER, reason
     if reason:
