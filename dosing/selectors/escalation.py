@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ctit_trial.site_time import format_local
 from dosing.models import DoseLevel, DoseSlot, Infusion, SrcDecision
@@ -39,15 +40,24 @@ def engine_decision(config: dict[str, Any], path: str, *, design: str | None = N
     return (next_boin_decision if design == "boin" else next_decision)(path, options)
 
 
+@dataclass(frozen=True)
+class _Infused:
+    """The columns of one infusion the live path reads (a plain row, not a model: thousands are read per status)."""
+
+    subject_id: int
+    level: int
+    started_at: datetime
+    early_stop: str
+    zone: ZoneInfo
+
+
 def dosed_subjects(protocol: Protocol, *, now: datetime) -> list[DosedSubject]:
     """Every dosed subject in dosing order: D0 and window in their site's time zone, adjudicated DLT facts, and
     whether the subject left the trial (a discontinuation) before its window was over."""
-    window_days = protocol.config.scheduling.dlt_window_days
-    infusions = list(
-        Infusion.objects.filter(dose_level__protocol=protocol)
-        .select_related("subject__site", "dose_level")
-        .order_by("started_at", "pk")
-    )
+    window_days = protocol.configuration["scheduling"]["dlt_window_days"]
+    columns = ("subject_id", "dose_level__level", "started_at", "early_stop", "subject__site__time_zone")
+    rows = Infusion.objects.filter(dose_level__protocol=protocol).order_by("started_at", "pk").values_list(*columns)
+    infusions = [_Infused(*row[:4], zone=ZoneInfo(row[4])) for row in rows]  # ZoneInfo caches each zone
     subject_ids = [infusion.subject_id for infusion in infusions]
     facts = dlt_facts(subject_ids)
     left = dict(Discontinuation.objects.filter(subject_id__in=subject_ids).values_list("subject_id", "left_at"))
@@ -60,19 +70,21 @@ def dosed_subjects(protocol: Protocol, *, now: datetime) -> list[DosedSubject]:
 
 
 def _dosed_subject(
-    infusion: Infusion, dlt, left_at: datetime | None, *, now: datetime, window_days: int
+    infusion: _Infused, dlt, left_at: datetime | None, *, now: datetime, window_days: int
 ) -> DosedSubject:
     """One subject's facts. Not evaluable (X, replaced at the level, PROTOCOL.md §4.1): the infusion stopped for a
     non-toxicity reason, or the subject left on or before the window's last site-local day. A confirmed DLT still
     makes it T (`outcome_letter` reads the DLT first); leaving after the window keeps N or G."""
-    site = infusion.subject.site
-    d0 = site.local_date(infusion.started_at)
-    left_in_window = left_at is not None and site.local_date(left_at) <= window_last_day(d0, window_days=window_days)
+    zone = infusion.zone
+    d0 = infusion.started_at.astimezone(zone).date()  # the site-local day, as Site.local_date computes it
+    left_in_window = left_at is not None and left_at.astimezone(zone).date() <= window_last_day(
+        d0, window_days=window_days
+    )
     return DosedSubject(
         subject_id=infusion.subject_id,
-        level=infusion.dose_level.level,
+        level=infusion.level,
         d0=d0,
-        window_complete=window_complete(d0, today=site.local_date(now), window_days=window_days),
+        window_complete=window_complete(d0, today=now.astimezone(zone).date(), window_days=window_days),
         non_evaluable=infusion.early_stop == Infusion.EarlyStop.NON_TOXICITY or left_in_window,
         dlt_confirmed=bool(dlt and dlt.dlt_confirmed),
         related_grade2=bool(dlt and dlt.related_grade2),

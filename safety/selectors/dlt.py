@@ -8,6 +8,8 @@ each re-adjudication supersedes the current one, and only the current one counts
 from collections.abc import Iterable
 from enum import StrEnum
 
+from django.db.models import Q
+
 from ctit_trial.signatures import signature_is_valid
 from dosing.ports import SubjectDltFacts
 from safety.models import AdverseEvent, DltAdjudication, DltAssessment
@@ -117,13 +119,20 @@ def related_grade2_in_window(ae: AdverseEvent, *, window_days: int) -> bool:
     return day is not None and onset_in_window(day, window_days=window_days) and ae.grade >= 2 and related
 
 
+def dlt_relevant() -> Q:
+    """AEs that can make a DLT fact true: a DLT candidate (confirmed or awaiting adjudication), grade ≥ 2 (the
+    related grade-2 AE), or one that stopped the infusion. Any other AE leaves every fact false."""
+    return Q(dlt_assessment__is_candidate=True) | Q(grade__gte=2) | Q(action_taken=AdverseEvent.ActionTaken.STOPPED)
+
+
 def dlt_facts(subject_ids: Iterable[int]) -> dict[int, SubjectDltFacts]:
-    """Each subject's DLT facts from current data, in three queries; subjects without any AE are absent.
+    """Each subject's DLT facts from current data, in three queries; subjects without a DLT-relevant AE are absent
+    (their facts are all false).
 
     The escalation engine reads it through `dosing.ports.dlt_facts` (provided in `SafetyConfig.ready`).
     """
     events = list(
-        AdverseEvent.objects.filter(subject_id__in=list(subject_ids))
+        AdverseEvent.objects.filter(dlt_relevant(), subject_id__in=list(subject_ids))
         .select_related("subject__site", "subject__infusion", "dlt_assessment")
         .prefetch_related("dlt_assessment__adjudications")
         .order_by("subject_id", "pk")
