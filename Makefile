@@ -68,6 +68,7 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_simulation.py
 	$(BIN)/python benchmarks/bench_reminders.py  # SQLite in a temp folder; BENCH_DATABASE_URL=postgres://… for PostgreSQL
+	$(BIN)/python benchmarks/bench_api.py  # every GET at 100 and 10,000 subjects; needs BENCH_DATABASE_URL (PostgreSQL)
 
 clean:
 	rm -rf $(VENV) var *.egg-info .pytest_cache .ruff_cache
