@@ -100,6 +100,8 @@ def start_gunicorn(database_url: str) -> subprocess.Popen:
     import requests
 
     for _ in range(100):
+        if server.poll() is not None:
+            sys.exit(f"gunicorn exited (is port {PORT} taken by another server?)")
         try:
             requests.get(f"http://127.0.0.1:{PORT}/livez", timeout=5)
             return server
