@@ -59,6 +59,14 @@ PY
   esac
 }
 
+fresh_metrics_dir() {
+  # prometheus-client's multiprocess files of a previous run would count again: start from an empty folder.
+  if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+    rm -rf "$PROMETHEUS_MULTIPROC_DIR"
+    mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+  fi
+}
+
 role="${1:-web}"
 [ "$#" -gt 0 ] && shift
 case "$role" in
@@ -67,11 +75,13 @@ case "$role" in
     ;;
   web)
     wait_for_database
+    fresh_metrics_dir
     exec gunicorn ctit_trial.wsgi:application --bind 0.0.0.0:8000 --workers "${WEB_CONCURRENCY:-3}" \
       --access-logfile - "$@"
     ;;
   worker)
     wait_for_database
+    fresh_metrics_dir
     exec celery -A ctit_trial worker --loglevel INFO --hostname "worker@%h" \
       --concurrency "${CELERY_CONCURRENCY:-2}" "$@"
     ;;

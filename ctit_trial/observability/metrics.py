@@ -23,6 +23,8 @@ from prometheus_client.core import GaugeMetricFamily
 
 from ctit_trial.observability.logs import task_context
 
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # a one-off command in a web or worker container writes there too
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 TASKS = Counter("ctit_celery_tasks", "Celery tasks finished, by task name and outcome.", ["task", "outcome"])
 SWEEP_SECONDS = Histogram(
     "ctit_notification_sweep_seconds",

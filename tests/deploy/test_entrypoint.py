@@ -67,6 +67,18 @@ def test_web_waits_for_the_database_then_runs_gunicorn(entrypoint):
     assert "entrypoint: database ready after 2 s" in result.stderr
 
 
+def test_web_and_worker_start_from_an_empty_metrics_folder(entrypoint, tmp_path):
+    metrics = tmp_path / "prometheus"
+    metrics.mkdir()
+    (metrics / "counter_1234.db").write_text("samples of a previous run")
+
+    for role in ("web", "worker"):
+        result, _ = entrypoint(role, PROMETHEUS_MULTIPROC_DIR=str(metrics))
+        assert result.returncode == 0, result.stderr
+        assert (metrics.is_dir(), list(metrics.iterdir())) == (True, [])
+        (metrics / "counter_1234.db").write_text("samples of a previous run")
+
+
 def test_no_role_is_web(entrypoint):
     _, calls = entrypoint()
 
