@@ -39,7 +39,7 @@ class RequestIdMiddleware:
 
 
 def _user_sites(request) -> str:
-    """The site codes of the request's user ('*' for all-sites roles), read once per request."""
+    """The site codes of the request's user (empty for all-sites roles, who belong to none), read once a request."""
     cached = getattr(request, "_log_sites", None)
     if cached is not None:
         return cached
