@@ -20,6 +20,7 @@ MARKERS = {  # letter: (marker, colour, legend)
 }
 CHART_INCHES, CHART_DPI = (10, 4), 100  # 1000 × 400 px: about the admin's content width at 1280 px
 MARGIN_DAYS = 3
+LABELLED_AT_MOST = 60  # beyond this many dosed subjects, per-subject letters and numbers overlap: count per level
 
 
 def chart_date_range(infusion_days: list[date], *, today: date) -> tuple[date, date]:
@@ -53,6 +54,9 @@ def _plot_subjects(axes, subjects: list[DosedSubject], labels: dict[int, str]) -
         if points:
             axes.scatter([s.d0 for s in points], [s.level for s in points], marker=marker, s=260, c=colour, zorder=3)
         axes.scatter([], [], marker=marker, s=90, c=colour, label=f"{letter}  {legend}")  # every letter in the legend
+    if len(subjects) > LABELLED_AT_MOST:
+        _count_per_level(axes, subjects)
+        return
     for index, subject in enumerate(subjects):
         letter = outcome_letter(subject)
         axes.annotate(letter, (subject.d0, subject.level), ha="center", va="center", color="white", weight="bold")
@@ -63,12 +67,26 @@ def _plot_subjects(axes, subjects: list[DosedSubject], labels: dict[int, str]) -
         )
 
 
+def _count_per_level(axes, subjects: list[DosedSubject]) -> None:
+    """One line per level at the right edge: how many were dosed there, by outcome letter."""
+    by_level: dict[int, dict[str, int]] = {}
+    for subject in subjects:
+        letters = by_level.setdefault(subject.level, dict.fromkeys(MARKERS, 0))
+        letters[outcome_letter(subject)] += 1
+    for level, letters in sorted(by_level.items()):
+        counts = " ".join(f"{letter} {count:,}" for letter, count in letters.items() if count)
+        axes.annotate(
+            f"{sum(letters.values()):,} dosed: {counts}", (1.0, level), xycoords=("axes fraction", "data"),
+            xytext=(-4, 10), textcoords="offset points", ha="right", fontsize=8,
+        )  # fmt: skip
+
+
 def _decorate(axes, *, levels: dict[int, str], date_range: tuple[date, date], today: date) -> None:
     axes.axvline(today, color="#1565c0", linestyle=":", linewidth=1, label="today")
     axes.set_xlim(*date_range)
     locator = mdates.AutoDateLocator(minticks=4, maxticks=12)
     axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # ISO days, as every page writes them
     axes.set_yticks(sorted(levels), [levels[level] for level in sorted(levels)])
     axes.set_ylim(0.5, max(levels, default=1) + 0.5)
     axes.grid(axis="y", color="#eeeeee")

@@ -233,3 +233,25 @@ def test_the_two_vital_sign_blocks_of_the_infusion_read_before_and_after(enrolle
         }
     assert "Before infusion — heart rate (beats/min)" in html
     assert "After infusion — heart rate (beats/min)" in html
+
+
+def test_a_large_trial_s_chart_counts_per_level_instead_of_labelling_each_subject():
+    from matplotlib import pyplot
+
+    from dosing.rules.live import DosedSubject
+
+    day = date(2026, 5, 1)
+    few = [DosedSubject(subject_id=n, level=1, d0=day, window_complete=True) for n in range(3)]
+    many = [
+        DosedSubject(subject_id=n, level=1 + n % 2, d0=day, window_complete=True, dlt_confirmed=n % 10 == 0)
+        for n in range(500)
+    ]
+    texts = {}
+    for name, subjects in (("few", few), ("many", many)):
+        figure, axes = pyplot.subplots()
+        charts._plot_subjects(axes, subjects, {s.subject_id: f"S-{s.subject_id}" for s in subjects})
+        texts[name] = [text.get_text() for text in axes.texts]
+        pyplot.close(figure)
+
+    assert texts["few"] == ["N", "S-0", "N", "S-1", "N", "S-2"]
+    assert texts["many"] == ["250 dosed: N 200 T 50", "250 dosed: N 250"]
