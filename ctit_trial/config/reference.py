@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ctit_trial.config.reader import Node, shown
+from enrollment.roles import ROLES
 
 # The codes the eligibility engine evaluates (enrollment/rules/): the catalogue must carry exactly these.
 CRITERIA_COUNTS = {"inclusion": ("IN", 6), "exclusion": ("EX", 21)}
@@ -26,7 +27,7 @@ CONDITIONS = frozenset(
 )
 DIRECTIONS = frozenset({"low", "high"})
 CATEGORIES = frozenset({"hematologic", "non_hematologic"})
-ROLE_KEYS = frozenset({"study_coordinator", "investigator", "src_member", "data_manager", "monitor", "sponsor_safety"})
+ROLE_KEYS = frozenset(ROLES)  # the role table is the one list of roles
 
 
 @dataclass(frozen=True)
